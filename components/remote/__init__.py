@@ -1,0 +1,1 @@
+"""Running the project's node scripts on machines over SSH (pulumi-command)."""
