@@ -1,0 +1,5 @@
+"""Entry point of `pulumi up`: everything lives in stacks/ and components/."""
+
+from stacks.program import main
+
+main()

@@ -1,0 +1,1 @@
+"""Machines on every provider, each pool producing the same ``Node`` contract."""

@@ -1,0 +1,70 @@
+"""The one contract between compute and every layer above it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_command as command
+
+
+@dataclass(frozen=True)
+class SshConnection:
+    """How Pulumi reaches a node; the private key is a Pulumi secret."""
+
+    host: pulumi.Input[str]
+    user: str
+    private_key: pulumi.Output[str]
+    port: int = 22
+
+    def remote(self) -> command.remote.ConnectionArgs:
+        return command.remote.ConnectionArgs(
+            host=self.host,
+            user=self.user,
+            port=self.port,
+            private_key=self.private_key,
+            # Fresh VPS boot while Pulumi already dials: keep trying.
+            dial_error_limit=30,
+        )
+
+
+@dataclass(frozen=True)
+class Node:
+    """A machine of the cluster, whatever created it.
+
+    A new provider only has to produce these. ``resource`` is what commands
+    on the node must wait for (the server), absent for existing hosts.
+    """
+
+    name: str
+    provider: str
+    region: str
+    instance_type: str
+    roles: tuple[str, ...]
+    mesh_ip: str
+    public_address: pulumi.Output[str]
+    ssh: SshConnection
+    labels: dict[str, str] = field(default_factory=dict)
+    taints: tuple[dict, ...] = ()
+    gpus: int = 0
+    private_address: pulumi.Output[str] | None = None
+    # Nodes sharing this key can talk over the provider's private network.
+    private_network: str | None = None
+    underlay_mtu: int = 1500
+    behind_nat: bool = False
+    resource: pulumi.Resource | None = None
+
+    @property
+    def is_control_plane(self) -> bool:
+        return "control-plane" in self.roles
+
+    @property
+    def is_etcd(self) -> bool:
+        return "etcd" in self.roles
+
+    @property
+    def is_worker(self) -> bool:
+        return "worker" in self.roles
+
+    def depends_on(self) -> list[pulumi.Resource]:
+        return [self.resource] if self.resource is not None else []

@@ -1,0 +1,65 @@
+"""Validation issues that name the field and the fix, reported all at once."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+
+@dataclass(frozen=True)
+class SpecIssue:
+    """One problem in the cluster spec: where, what, and how to fix it."""
+
+    path: str
+    message: str
+    fix: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.path}: {self.message}"
+        return f"{text} (fix: {self.fix})" if self.fix else text
+
+
+class SpecError(ValueError):
+    """Raised with every issue found; nothing may be created after it."""
+
+    def __init__(self, issues: list[SpecIssue]):
+        self.issues = sorted(issues, key=lambda i: i.path)
+        super().__init__(
+            f"{len(self.issues)} problem(s) in the cluster spec:\n"
+            + "\n".join(f"  - {i}" for i in self.issues)
+        )
+
+
+def issues_from_pydantic(error: ValidationError, root: str, known_keys) -> list[SpecIssue]:
+    """Turn pydantic's errors into SpecIssues with dotted camelCase paths.
+
+    ``known_keys(path_parts)`` returns the keys a model accepts at that path,
+    used to suggest the intended spelling of an unknown key.
+    """
+    issues = []
+    for err in error.errors(include_url=False):
+        parts = [str(p) for p in err["loc"]]
+        path = ".".join([root, *parts]) if parts else root
+        if err["type"] == "extra_forbidden":
+            allowed = sorted(known_keys(parts[:-1]))
+            close = difflib.get_close_matches(parts[-1], allowed, n=1)
+            fix = f"did you mean '{close[0]}'?" if close else "remove it"
+            fix += f" Known keys: {', '.join(allowed)}" if allowed else ""
+            issues.append(SpecIssue(path, "unknown key", fix))
+        elif err["type"] == "missing":
+            issues.append(SpecIssue(path, "is required", "add it"))
+        else:
+            msg = err["msg"]
+            if msg.startswith("Value error, "):
+                msg = msg[len("Value error, "):]
+            issues.append(SpecIssue(path, msg, _fix_for(err)))
+    return issues
+
+
+def _fix_for(err) -> str:
+    ctx = err.get("ctx") or {}
+    if "expected" in ctx:
+        return f"use one of {ctx['expected']}"
+    return ""

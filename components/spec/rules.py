@@ -1,0 +1,214 @@
+"""Cross-field rules of the cluster spec, each returning every issue it finds."""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+from collections import Counter
+from collections.abc import Callable, Iterable
+
+from components.topology import addressing
+from components.topology.plan import group_ranges, plan_nodes
+
+from .cluster import ClusterSpec
+from .errors import SpecIssue
+
+Rule = Callable[[ClusterSpec, object], Iterable[SpecIssue]]
+
+
+def _groups_with(spec: ClusterSpec, role: str):
+    return {n: g for n, g in spec.node_groups.items() if role in g.roles}
+
+
+def check_cidrs(spec: ClusterSpec, catalog) -> Iterable[SpecIssue]:
+    """Mesh, pod, service and provider private networks must be disjoint."""
+    net = spec.network
+    ranges = [
+        ("network.meshCidr", net.mesh_cidr),
+        ("network.podCidr", net.pod_cidr),
+        ("network.serviceCidr", net.service_cidr),
+    ]
+    used = {g.provider for g in spec.node_groups.values() if g.private_network}
+    if "hetzner" in used:
+        ranges.append(("providers.hetzner.networkCidr", spec.providers.hetzner.network_cidr))
+    if "scaleway" in used:
+        ranges.append(("providers.scaleway.privateNetworkCidr", spec.providers.scaleway.private_network_cidr))
+    for i, (path_a, a) in enumerate(ranges):
+        for path_b, b in ranges[i + 1:]:
+            if a.overlaps(b):
+                yield SpecIssue(path_b, f"{b} overlaps {path_a} {a}", f"choose a range disjoint from {a}")
+
+
+def check_control_plane(spec: ClusterSpec, catalog) -> Iterable[SpecIssue]:
+    cps = _groups_with(spec, "control-plane")
+    servers = sum(g.size for g in cps.values())
+    if servers == 0:
+        yield SpecIssue(
+            "nodeGroups", "no node has the control-plane role",
+            "add 'control-plane' to the roles of at least one node group with count >= 1",
+        )
+        return
+    if spec.distribution == "k3s":
+        yield from _k3s_quorum(spec, servers)
+    else:
+        yield from _kubeadm_etcd(spec, servers)
+
+
+def _k3s_quorum(spec: ClusterSpec, servers: int) -> Iterable[SpecIssue]:
+    for name, g in _groups_with(spec, "etcd").items():
+        if "control-plane" not in g.roles:
+            yield SpecIssue(
+                f"nodeGroups.{name}.roles", "k3s embeds etcd in its servers; an etcd-only group is not possible",
+                "add 'control-plane' to the roles, or use distribution 'kubeadm' for dedicated etcd nodes",
+            )
+    if spec.ha is False and servers > 1:
+        yield SpecIssue("ha", f"ha is false but {servers} k3s servers are defined", "set ha: true or use one server")
+    if (spec.ha or servers > 1) and (servers < 3 or servers % 2 == 0):
+        yield SpecIssue(
+            "nodeGroups", f"an HA k3s control plane with embedded etcd needs an odd number >= 3 of servers, got {servers}",
+            "use 3 or 5 control-plane nodes (an even count tolerates no more failures than one less)",
+        )
+
+
+def _kubeadm_etcd(spec: ClusterSpec, control_planes: int) -> Iterable[SpecIssue]:
+    etcd_groups = _groups_with(spec, "etcd")
+    dedicated = {n: g for n, g in etcd_groups.items() if "control-plane" not in g.roles}
+    stacked = {n: g for n, g in etcd_groups.items() if "control-plane" in g.roles}
+    if dedicated and stacked:
+        yield SpecIssue(
+            f"nodeGroups.{next(iter(stacked))}.roles", "mixes stacked etcd with dedicated etcd groups",
+            "give the etcd role either only to dedicated groups (external etcd) or only to control planes",
+        )
+    members = sum(g.size for g in dedicated.values()) if dedicated else control_planes
+    where = "external etcd members" if dedicated else "stacked etcd members (control planes)"
+    if members % 2 == 0:
+        yield SpecIssue(
+            "nodeGroups", f"{members} {where}: etcd needs an odd member count for quorum",
+            "use 1, 3 or 5 etcd members",
+        )
+    if spec.ha and (control_planes < 2 or members < 3):
+        yield SpecIssue(
+            "ha", f"ha needs >= 2 control planes and >= 3 etcd members, got {control_planes} and {members}",
+            "add control-plane nodes and etcd nodes, or set ha: false",
+        )
+
+
+def check_groups(spec: ClusterSpec, catalog) -> Iterable[SpecIssue]:
+    for name, g in spec.node_groups.items():
+        path = f"nodeGroups.{name}"
+        if g.gpus and "worker" not in g.roles:
+            yield SpecIssue(f"{path}.gpus", "GPUs on a group without the worker role", "add 'worker' to roles or remove gpus")
+        if g.is_existing:
+            yield from _existing_group(path, g)
+        else:
+            yield from _cloud_group(spec, path, g, catalog)
+
+
+def _existing_group(path: str, g) -> Iterable[SpecIssue]:
+    for field in ("instance_type", "count", "min_replicas", "max_replicas"):
+        if getattr(g, field) is not None:
+            camel = {"instance_type": "instanceType", "min_replicas": "minReplicas", "max_replicas": "maxReplicas"}.get(field, field)
+            yield SpecIssue(f"{path}.{camel}", "does not apply to existing hosts", "list the machines under hosts instead")
+    if not g.hosts:
+        yield SpecIssue(f"{path}.hosts", "an existing group needs at least one host", "add hosts with name, address and sshUser")
+    for i, host in enumerate(g.hosts):
+        if not host.address:
+            yield SpecIssue(f"{path}.hosts.{i}.address", f"host {host.name} has no address", "give the address Pulumi reaches it on over SSH")
+        if not (host.ssh_user or g.ssh_user):
+            yield SpecIssue(f"{path}.hosts.{i}.sshUser", f"host {host.name} has no SSH user", "set sshUser on the host or on the group")
+
+
+def _cloud_group(spec: ClusterSpec, path: str, g, catalog) -> Iterable[SpecIssue]:
+    if g.hosts:
+        yield SpecIssue(f"{path}.hosts", f"hosts only apply to provider 'existing', not {g.provider}", "remove hosts or set provider: existing")
+    if g.count is None and g.min_replicas is None:
+        yield SpecIssue(f"{path}.count", "neither count nor minReplicas is set", "set count (or minReplicas/maxReplicas)")
+    if g.count is not None and (g.min_replicas is not None or g.max_replicas is not None):
+        yield SpecIssue(f"{path}.count", "count and minReplicas/maxReplicas are exclusive", "keep one of them")
+    if not g.region:
+        yield SpecIssue(f"{path}.region", "is required for a cloud provider", _one_of(r.name for r in catalog.regions(g.provider)))
+    elif catalog.region(g.provider, g.region) is None:
+        yield SpecIssue(f"{path}.region", f"unknown {g.provider} region {g.region!r}", _suggest(g.region, [r.name for r in catalog.regions(g.provider)]))
+    if not g.instance_type:
+        yield SpecIssue(f"{path}.instanceType", "is required for a cloud provider", "set an instance type of the provider")
+        return
+    itype = catalog.instance_type(g.provider, g.instance_type)
+    if itype is None:
+        yield SpecIssue(f"{path}.instanceType", f"unknown {g.provider} instance type {g.instance_type!r}",
+                        _suggest(g.instance_type, [t.name for t in catalog.instance_types(g.provider)]))
+        return
+    offered = itype.regions
+    if g.region and catalog.region(g.provider, g.region) and offered != "all" and g.region not in offered:
+        yield SpecIssue(f"{path}.region", f"{g.instance_type} is not offered in {g.region}", _one_of(offered))
+    if g.gpus and not itype.gpus:
+        yield SpecIssue(f"{path}.gpus", f"{g.instance_type} has no GPU", "choose a GPU instance type or remove gpus")
+    if g.provider == "ovh" and itype.product == "public-cloud" and not spec.providers.ovh.cloud_project:
+        yield SpecIssue("providers.ovh.cloudProject", f"{g.instance_type} is a Public Cloud flavor and needs a project",
+                        "set the OVH Public Cloud project id (serviceName)")
+
+
+def check_names_and_addresses(spec: ClusterSpec, catalog) -> Iterable[SpecIssue]:
+    mesh = spec.network.mesh_cidr
+    ranges = group_ranges(spec)
+    names = list(ranges)
+    total = addressing.block_count(mesh)
+    for i, a in enumerate(names):
+        ra = ranges[a]
+        if ra.end_block > total:
+            yield SpecIssue(f"nodeGroups.{a}.meshBlock", f"blocks {ra.start_block}..{ra.end_block - 1} exceed the {total} /24 blocks of {mesh}",
+                            "choose a lower meshBlock or a larger network.meshCidr")
+        for b in names[i + 1:]:
+            if ra.overlaps(ranges[b]):
+                free = _free_block(ranges, ranges[b].blocks, total)
+                yield SpecIssue(f"nodeGroups.{b}.meshBlock", f"mesh addresses of groups {a} and {b} collide",
+                                f"set nodeGroups.{b}.meshBlock to a free block, e.g. {free}")
+    nodes = plan_nodes(spec)
+    for name, n in Counter(n.name for n in nodes).items():
+        if n > 1:
+            yield SpecIssue("nodeGroups", f"node name {name!r} is used {n} times", "rename hosts or groups so node names are unique")
+    by_ip: dict = {}
+    for node in nodes:
+        if node.mesh_ip not in mesh or node.mesh_ip in (mesh.network_address, mesh.broadcast_address):
+            yield SpecIssue(f"nodeGroups.{node.group}", f"node {node.name} mesh IP {node.mesh_ip} is not a host address of {mesh}", "fix meshIp")
+        elif node.mesh_ip in by_ip:
+            yield SpecIssue(f"nodeGroups.{node.group}", f"nodes {by_ip[node.mesh_ip]} and {node.name} get the same mesh IP {node.mesh_ip}",
+                            f"set meshIp on host {node.name} to a free address of its group's block")
+        by_ip.setdefault(node.mesh_ip, node.name)
+        if node.host and node.host.address:
+            yield from _host_address_outside(spec, node)
+
+
+def _host_address_outside(spec: ClusterSpec, node) -> Iterable[SpecIssue]:
+    try:
+        addr = ipaddress.ip_address(node.host.address)
+    except ValueError:
+        return  # a DNS name
+    for label, cidr in (("meshCidr", spec.network.mesh_cidr), ("podCidr", spec.network.pod_cidr), ("serviceCidr", spec.network.service_cidr)):
+        if addr in cidr:
+            yield SpecIssue(f"nodeGroups.{node.group}.hosts.{node.ordinal - 1}.address",
+                            f"{addr} lies inside network.{label} {cidr}", f"change network.{label} or the host address")
+
+
+def _free_block(ranges, blocks: int, total: int) -> int:
+    taken = set()
+    for r in ranges.values():
+        taken.update(range(r.start_block, r.end_block))
+    for start in range(addressing.RESERVED_BLOCKS, total - blocks + 1):
+        if not taken.intersection(range(start, start + blocks)):
+            return start
+    return -1
+
+
+def _suggest(value: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(value, choices, n=3)
+    hint = f"did you mean {', '.join(close)}? " if close else ""
+    return hint + _one_of(choices)
+
+
+def _one_of(choices) -> str:
+    choices = sorted(choices)
+    shown = ", ".join(choices[:12]) + (" ..." if len(choices) > 12 else "")
+    return f"use one of: {shown}"
+
+
+RULES: tuple[Rule, ...] = (check_cidrs, check_control_plane, check_groups, check_names_and_addresses)

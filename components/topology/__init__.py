@@ -1,0 +1,1 @@
+"""From a validated spec to the machines it describes (no cloud calls)."""

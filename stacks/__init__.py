@@ -1,0 +1,1 @@
+"""Compositions: a validated spec turned into components, wired in order."""

@@ -1,0 +1,56 @@
+"""Where a stack's configuration comes from: Pulumi config or a stack file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+PROJECT = "sovereign-cloud"
+CLUSTER_KEY = "cluster"
+SSH_PRIVATE_KEY = "sshPrivateKey"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def stack_file(stack: str) -> Path:
+    return REPO_ROOT / f"Pulumi.{stack}.yaml"
+
+
+def read_stack_file(path: Path) -> dict:
+    """The ``config:`` mapping of a ``Pulumi.<stack>.yaml`` file."""
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no stack file {path}") from None
+    except yaml.YAMLError as err:
+        raise ValueError(f"{path} is not valid YAML: {err}") from None
+    config = document.get("config") or {}
+    if not isinstance(config, dict):
+        raise ValueError(f"{path}: 'config' must be a mapping")
+    return config
+
+
+def as_runtime_config(config: dict, placeholders: dict[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
+    """Stack-file config in the form the Pulumi runtime takes.
+
+    Encrypted values (``{secure: ...}``) cannot be read offline: they become
+    ``<secret>`` placeholders, still marked secret. ``placeholders`` fills
+    required secrets a stack file does not carry (e.g. the SSH private key).
+    """
+    values: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in config.items():
+        full = key if ":" in key else f"{PROJECT}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            values[full], _ = "<secret>", secret_keys.append(full)
+        elif isinstance(value, str):
+            values[full] = value
+        else:
+            values[full] = json.dumps(value)
+    for key, value in (placeholders or {}).items():
+        full = f"{PROJECT}:{key}"
+        if full not in values:
+            values[full] = value
+            secret_keys.append(full)
+    return values, secret_keys

@@ -1,0 +1,1 @@
+"""The offline plan: the real program under the Pulumi mock runtime."""

@@ -1,0 +1,37 @@
+"""Plan one stack offline: validate its spec, run the program, report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from components.catalog import load_catalog
+from components.spec import ClusterSpec, parse_cluster_spec
+
+from ..config import CLUSTER_KEY, PROJECT, SSH_PRIVATE_KEY, as_runtime_config, read_stack_file
+from .fake_cloud import FakeCloud
+from .report import PlanReport
+from .runtime import ProgramRun, run_program
+
+# The plan never sees a real private key; the program only needs a secret.
+PLAN_SSH_KEY_PLACEHOLDER = "-----PLAN PLACEHOLDER, NOT A KEY-----"
+
+
+def load_spec(stack_file: Path) -> ClusterSpec:
+    """Validate the stack file's cluster spec (raises SpecError with every issue)."""
+    config = read_stack_file(stack_file)
+    data = config.get(f"{PROJECT}:{CLUSTER_KEY}", config.get(CLUSTER_KEY))
+    return parse_cluster_spec(data, catalog=load_catalog())
+
+
+def run_stack_file(stack: str, stack_file: Path, *, cloud: FakeCloud | None = None, config_overrides: dict | None = None) -> ProgramRun:
+    """Run the real program for a stack file under mocks."""
+    from ..program import main
+
+    config = read_stack_file(stack_file) | (config_overrides or {})
+    values, secret_keys = as_runtime_config(config, {SSH_PRIVATE_KEY: PLAN_SSH_KEY_PLACEHOLDER})
+    return run_program(main, project=PROJECT, stack=stack, config=values, secret_keys=secret_keys, cloud=cloud)
+
+
+def plan(stack: str, stack_file: Path) -> PlanReport:
+    load_spec(stack_file)
+    return PlanReport.from_run(stack, run_stack_file(stack, stack_file))
