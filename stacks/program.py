@@ -23,3 +23,5 @@ def main() -> None:
     cloud = build_cloud(spec, ssh_private_key=config.require_secret(SSH_PRIVATE_KEY), catalog=catalog)
     pulumi.export("nodes", cloud.node_table())
     pulumi.export("meshCidr", str(spec.network.mesh_cidr))
+    pulumi.export("meshMtu", cloud.mesh.mtu)
+    pulumi.export("meshPublicKeys", cloud.mesh.public_keys)

@@ -11,6 +11,9 @@ from components.compute.hetzner import HetznerNodes
 from components.compute.node import Node
 from components.compute.ovh import OvhNodes
 from components.compute.scaleway import ScalewayNodes
+from components.mesh.wireguard import INTERFACE, WireGuardMesh
+from components.node.baseline import NodeBaseline
+from components.node.ports import cluster_ports
 from components.spec import ClusterSpec
 from components.topology.plan import plan_nodes
 
@@ -26,6 +29,8 @@ POOLS = {
 class Cloud:
     spec: ClusterSpec
     nodes: list[Node]
+    baseline: NodeBaseline
+    mesh: WireGuardMesh
 
     def node_table(self) -> list[dict]:
         """Plain (non-secret) facts about every node, for outputs and the plan."""
@@ -57,4 +62,28 @@ def build_cloud(spec: ClusterSpec, *, ssh_private_key: pulumi.Output[str], catal
         )
         nodes_by_name.update({n.name: n for n in pool.nodes})
     # Keep the spec's order, whatever order the pools were built in.
-    return Cloud(spec=spec, nodes=[nodes_by_name[p.name] for p in planned])
+    nodes = [nodes_by_name[p.name] for p in planned]
+    baseline = build_baseline(spec, nodes)
+    mesh = WireGuardMesh(f"{spec.name}-mesh", {
+        "nodes": nodes,
+        "mesh_prefix": spec.network.mesh_cidr.prefixlen,
+        "listen_port": spec.network.wireguard_port,
+        "mtu": None if spec.network.mtu == "auto" else spec.network.mtu,
+        "after": {name: [cmd] for name, cmd in baseline.ready.items()},
+    })
+    return Cloud(spec=spec, nodes=nodes, baseline=baseline, mesh=mesh)
+
+
+def build_baseline(spec: ClusterSpec, nodes: list[Node]) -> NodeBaseline:
+    tcp, udp = cluster_ports(spec)
+    published = {n.name: spec.node_groups[n.group].published_ports for n in nodes}
+    return NodeBaseline(f"{spec.name}-baseline", {
+        "nodes": nodes,
+        "mesh_cidr": str(spec.network.mesh_cidr),
+        "mesh_interface": INTERFACE,
+        "wireguard_port": spec.network.wireguard_port,
+        "ssh_source_cidrs": [str(c) for c in spec.network.ssh_source_cidrs],
+        "published_ports": published,
+        "cluster_tcp_ports": tcp,
+        "cluster_udp_ports": udp,
+    })

@@ -37,6 +37,7 @@ class Node:
     """
 
     name: str
+    group: str
     provider: str
     region: str
     instance_type: str

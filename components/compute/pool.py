@@ -61,6 +61,7 @@ def node_from_plan(
     spec = args["spec"]
     return Node(
         name=planned.name,
+        group=planned.group,
         provider=planned.provider,
         region=planned.region,
         instance_type=planned.instance_type,

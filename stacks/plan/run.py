@@ -23,12 +23,16 @@ def load_spec(stack_file: Path) -> ClusterSpec:
     return parse_cluster_spec(data, catalog=load_catalog())
 
 
-def run_stack_file(stack: str, stack_file: Path, *, cloud: FakeCloud | None = None, config_overrides: dict | None = None) -> ProgramRun:
+def run_stack_file(stack: str, stack_file: Path, *, cloud: FakeCloud | None = None) -> ProgramRun:
     """Run the real program for a stack file under mocks."""
+    return run_config(stack, read_stack_file(stack_file), cloud=cloud)
+
+
+def run_config(stack: str, config: dict, *, cloud: FakeCloud | None = None, ssh_private_key: str | None = None) -> ProgramRun:
+    """Run the real program with stack-file style ``config`` under mocks."""
     from ..program import main
 
-    config = read_stack_file(stack_file) | (config_overrides or {})
-    values, secret_keys = as_runtime_config(config, {SSH_PRIVATE_KEY: PLAN_SSH_KEY_PLACEHOLDER})
+    values, secret_keys = as_runtime_config(config, {SSH_PRIVATE_KEY: ssh_private_key or PLAN_SSH_KEY_PLACEHOLDER})
     return run_program(main, project=PROJECT, stack=stack, config=values, secret_keys=secret_keys, cloud=cloud)
 
 

@@ -121,7 +121,12 @@ def run_program(
     mocks.set_mocks(cloud, project=project, stack=stack, preview=False, monitor=monitor)
     settings.SETTINGS.rpc_manager.clear()
     settings.SETTINGS.outputs.clear()
-    _sync_await(run_pulumi_func(program))
+    try:
+        _sync_await(run_pulumi_func(program))
+    except Exception as err:
+        # Lets callers prove that a failing program created nothing.
+        err.registered_resources = list(monitor.registered.values())
+        raise
     outputs, secrets = _sync_await(_resolve_stack_outputs())
     return ProgramRun(list(monitor.registered.values()), outputs, secrets)
 

@@ -1,0 +1,1 @@
+"""The WireGuard full mesh between all nodes of a stack."""

@@ -1,0 +1,1 @@
+"""Per-node OS baseline and nftables firewall."""

@@ -1,0 +1,72 @@
+"""NodeBaseline: OS baseline and nftables firewall on every node."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypedDict
+
+import pulumi
+import pulumi_command as command
+
+from components.compute.node import Node
+from components.remote.script import render_script
+
+SCRIPTS = Path(__file__).parent / "scripts"
+
+
+class NodeBaselineArgs(TypedDict):
+    nodes: list[Node]
+    mesh_cidr: str
+    mesh_interface: str
+    wireguard_port: int
+    ssh_source_cidrs: list[str]
+    published_ports: dict[str, list[int]]
+    """Per node name: TCP ports open to the internet (e.g. 80/443 on ingress nodes)."""
+    cluster_tcp_ports: list[str]
+    cluster_udp_ports: list[str]
+
+
+class NodeBaseline(pulumi.ComponentResource):
+    """Hardened SSH, kernel settings for Kubernetes, and the firewall.
+
+    On the public interface only SSH (from the configured sources), the
+    WireGuard port and published ports are open; cluster ports are reachable
+    over the mesh interface only.
+    """
+
+    ready: dict[str, command.remote.Command]
+    """Per node: the command after which the baseline and firewall are in place."""
+
+    def __init__(self, name: str, args: NodeBaselineArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("sovereign:node:NodeBaseline", name, {}, opts)
+        self.ready = {}
+        for node in args["nodes"]:
+            baseline_script = render_script(SCRIPTS / "baseline.sh", {
+                "NODE_NAME": node.name,
+                "SSH_PORT": node.ssh.port,
+            })
+            baseline = command.remote.Command(
+                f"{name}-{node.name}-baseline",
+                connection=node.ssh.remote(),
+                create=baseline_script,
+                update=baseline_script,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=node.depends_on()),
+            )
+            firewall_script = render_script(SCRIPTS / "firewall.sh", {
+                "MESH_INTERFACE": args["mesh_interface"],
+                "MESH_CIDR": args["mesh_cidr"],
+                "WG_PORT": args["wireguard_port"],
+                "SSH_PORT": node.ssh.port,
+                "SSH_SOURCE_CIDRS": args["ssh_source_cidrs"],
+                "PUBLISHED_TCP_PORTS": [str(p) for p in args["published_ports"].get(node.name, [])],
+                "CLUSTER_TCP_PORTS": args["cluster_tcp_ports"],
+                "CLUSTER_UDP_PORTS": args["cluster_udp_ports"],
+            })
+            self.ready[node.name] = command.remote.Command(
+                f"{name}-{node.name}-firewall",
+                connection=node.ssh.remote(),
+                create=firewall_script,
+                update=firewall_script,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[baseline]),
+            )
+        self.register_outputs({})

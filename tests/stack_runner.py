@@ -1,0 +1,30 @@
+"""Run the real program under mocks and inspect what it registered.
+
+The reusable fixture of the project: later layers assert on the resources,
+their inputs, parents, dependencies and secrets through it.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import yaml
+
+from stacks.config import CLUSTER_KEY, PROJECT, REPO_ROOT
+from stacks.plan.fake_cloud import FakeCloud
+from stacks.plan.run import PLAN_SSH_KEY_PLACEHOLDER, run_config
+from stacks.plan.runtime import ProgramRun
+
+EXAMPLE_STACKS = ("prod", "budget", "dev")
+SSH_KEY_FOR_TESTS = PLAN_SSH_KEY_PLACEHOLDER
+
+
+def example_spec(stack: str) -> dict:
+    """A deep copy of an example stack's cluster spec, free to modify."""
+    document = yaml.safe_load(Path(REPO_ROOT, f"Pulumi.{stack}.yaml").read_text())
+    return copy.deepcopy(document["config"][f"{PROJECT}:{CLUSTER_KEY}"])
+
+
+def run_spec(spec: dict, *, stack: str = "test", cloud: FakeCloud | None = None) -> ProgramRun:
+    return run_config(stack, {f"{PROJECT}:{CLUSTER_KEY}": spec}, cloud=cloud)
