@@ -28,3 +28,14 @@ def example_spec(stack: str) -> dict:
 
 def run_spec(spec: dict, *, stack: str = "test", cloud: FakeCloud | None = None) -> ProgramRun:
     return run_config(stack, {f"{PROJECT}:{CLUSTER_KEY}": spec}, cloud=cloud)
+
+
+def run_components(build, *, stack: str = "test", cloud: FakeCloud | None = None, config: dict | None = None):
+    """Run ``build()`` (any function creating resources) under the same mocks.
+
+    For testing one component in isolation; ``build`` may call
+    ``pulumi.export`` to expose values to the test.
+    """
+    from stacks.plan.runtime import run_program
+
+    return run_program(build, project=PROJECT, stack=stack, config=config or {}, secret_keys=[], cloud=cloud)

@@ -206,7 +206,7 @@ def _apply_layer(raw: dict, hyper: dict, layer: dict, origin: str, issues: list[
             continue
         patch = {k: v for k, v in patch.items() if k != "hyperscaler"}
         h[_ORIGIN] = origin  # errors in the merged entry may come from this layer
-        _merge(h.setdefault("instance_types", []), patch, origin, where, issues)
+        _merge(h.setdefault("instance_types", []), patch, origin, where, issues, mark=False)
     if "fx" in layer:
         if not isinstance(layer["fx"], dict):
             issues.append(f"{origin}: fx must be a mapping")
@@ -214,8 +214,13 @@ def _apply_layer(raw: dict, hyper: dict, layer: dict, origin: str, issues: list[
             hyper["fx"] = {**(hyper.get("fx") or {}), **layer["fx"], _ORIGIN: origin}
 
 
-def _merge(entries: list, patch: dict, origin: str, where: str, issues: list[str]) -> None:
-    """Replace fields of the entry named like ``patch``, or append it as new."""
+def _merge(entries: list, patch: dict, origin: str, where: str, issues: list[str], mark: bool = True) -> None:
+    """Replace fields of the entry named like ``patch``, or append it as new.
+
+    ``mark`` records the layer as the entry's origin (for error messages);
+    nested entries (hyperscaler VM sizes) are reported through their parent.
+    """
+    tag = {_ORIGIN: origin} if mark else {}
     name = str(patch.get("name", "")).lower()
     if not name:
         issues.append(f"{where}: needs 'name'")
@@ -226,11 +231,10 @@ def _merge(entries: list, patch: dict, origin: str, where: str, issues: list[str
         issues.append(f"{where} '{patch['name']}': a price override needs its own price_read date")
         return
     if current is None:
-        entries.append({**patch, _ORIGIN: origin})
+        entries.append({**patch, **tag})
         return
     if "monthly_price" in patch and "region_prices" not in patch:
         current.pop("region_prices", None)  # a negotiated rate applies everywhere
-    current.update(patch)
-    current[_ORIGIN] = origin
+    current.update(patch, **tag)
     if _PRICE_KEYS & set(patch) and "source" not in patch:
         current["source"] = f"override from {origin}"

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from .base import SpecModel
+from .kubernetes import KubernetesSpec
 from .network import NetworkSpec
 from .node_groups import NodeGroupSpec
 from .platform import AddonsSpec, StorageSpec
@@ -28,6 +29,7 @@ class ClusterSpec(SpecModel):
     # having more than one control-plane node.
     ha: bool | None = None
     network: NetworkSpec = Field(default_factory=NetworkSpec)
+    kubernetes: KubernetesSpec = Field(default_factory=KubernetesSpec)
     node_groups: dict[str, NodeGroupSpec]
     ssh: SshSpec
     providers: ProvidersSpec = Field(default_factory=ProvidersSpec)

@@ -1,0 +1,11 @@
+"""Fake provider answers per area, registered into ``registry``.
+
+Each module adds the resource types, invokes and script outputs of its
+layer; importing this package loads them all. Only the plan and the tests
+import it, never the program.
+"""
+
+from . import cluster, compute, platform  # noqa: F401  (registration side effects)
+from .registry import FAKE_STDOUT, INVOKE_FAKES, RESOURCE_FAKES
+
+__all__ = ["FAKE_STDOUT", "INVOKE_FAKES", "RESOURCE_FAKES"]

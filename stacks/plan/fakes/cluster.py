@@ -1,0 +1,1 @@
+"""Fake answers of the Kubernetes cluster layer (K3s, kubeadm, etcd PKI)."""

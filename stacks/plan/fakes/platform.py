@@ -1,0 +1,1 @@
+"""Fake answers of the platform layer (CNI, add-ons)."""
