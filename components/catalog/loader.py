@@ -150,7 +150,9 @@ def _provider(name: str, data: dict, issues: list[str]) -> ProviderCatalog | Non
     )
 
 
-def _cross_check(provider: str, regions: list[Region], types: list[tuple[str, InstanceType]], issues: list[str]) -> None:
+def _cross_check(
+    provider: str, regions: list[Region], types: list[tuple[str, InstanceType]], issues: list[str]
+) -> None:
     """References between entries: regions exist and sell the product, names are unique."""
     allowed = PRODUCTS[provider]
     by_name = {}
@@ -160,7 +162,8 @@ def _cross_check(provider: str, regions: list[Region], types: list[tuple[str, In
         by_name[r.name.lower()] = r
         bad = set(r.products) - allowed
         if bad:
-            issues.append(f"{provider}.yaml: region '{r.name}': unknown product(s) {sorted(bad)}; use {sorted(allowed)}")
+            issues.append(f"{provider}.yaml: region '{r.name}': unknown product(s) {sorted(bad)}; "
+                          f"use {sorted(allowed)}")
     seen = set()
     for origin, it in types:
         where = f"{origin}: instance type '{it.name}'"
@@ -200,7 +203,8 @@ def _apply_layer(raw: dict, hyper: dict, layer: dict, origin: str, issues: list[
             _merge(target, patch, origin, where, issues)
     for i, patch in enumerate(layer.get("hyperscaler_instance_types") or []):
         where = f"{origin}: hyperscaler_instance_types[{i}]"
-        h = next((h for h in hyper.get("hyperscalers") or [] if isinstance(patch, dict) and h.get("name") == patch.get("hyperscaler")), None)
+        wanted = patch.get("hyperscaler") if isinstance(patch, dict) else None
+        h = next((h for h in hyper.get("hyperscalers") or [] if h.get("name") == wanted), None)
         if h is None:
             issues.append(f"{where}: needs 'hyperscaler' naming one of the hyperscalers and 'name'")
             continue

@@ -8,7 +8,9 @@ from .model import CostReport, money
 def _table(rows: list[list[str]], right: set[int]) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return [
-        "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+        "  ".join(
+            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        ).rstrip()
         for r in rows
     ]
 
@@ -17,7 +19,7 @@ def format_cost_table(report: CostReport) -> str:
     out = ["Self-hosted, per month"]
     rows = [["GROUP", "PROVIDER", "TYPE", "REGION", "COUNT", "UNIT", "TOTAL", "NOTE"]]
     for g in report.groups:
-        note = "on-prem (cost from spec)" if g.on_prem else ("negotiated/override" if g.price_basis == "override" else "")
+        note = {"on-prem": "on-prem (cost from spec)", "override": "negotiated/override"}.get(g.price_basis, "")
         rows.append([g.group, g.provider, g.instance_type or "-", g.region or "-", str(g.count),
                      f"{money(g.unit_price)} {g.currency}", f"{money(g.monthly_total)} {g.currency}", note])
     rows.append(["TOTAL", "", "", "", "", "", f"{money(report.total_eur)} EUR", ""])

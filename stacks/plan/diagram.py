@@ -87,7 +87,8 @@ def build_graph(nodes: Iterable[Any], *, latencies=None, catalog: Catalog | None
                 title: str | None = None) -> graphviz.Graph:
     """The Graphviz graph (use ``render_topology`` to write a file)."""
     catalog = catalog or load_catalog()
-    nodes = sorted(nodes, key=lambda n: (str(_get(n, "provider")), str(_get(n, "region")), _natural(str(_get(n, "name")))))
+    nodes = sorted(nodes, key=lambda n: (str(_get(n, "provider")), str(_get(n, "region")),
+                                         _natural(str(_get(n, "name")))))
     lat = _latency_table(latencies)
     by_region: dict[tuple[str, str], list[tuple[str, Any]]] = defaultdict(list)
     for i, node in enumerate(nodes):
@@ -121,7 +122,7 @@ def build_graph(nodes: Iterable[Any], *, latencies=None, catalog: Catalog | None
                         anchors[key] = (anchor, cid)
                         _grid(rg, [nid for nid, _ in members])
 
-    if False:
+    if large:
         _region_mesh(g, by_region, anchors, lat)
     else:
         _node_mesh(g, by_region, lat)
