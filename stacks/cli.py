@@ -20,6 +20,7 @@ def parser() -> argparse.ArgumentParser:
     plan.add_argument("stack", nargs="?", help="stack name: reads Pulumi.<stack>.yaml at the repository root")
     plan.add_argument("--file", type=Path, help="path to a Pulumi.<stack>.yaml (stack name taken from it)")
     plan.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    plan.add_argument("--diagram", type=Path, metavar="OUT.svg", help="draw the topology (svg, png, pdf or dot, from the suffix)")
     return p
 
 
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     from .plan.run import plan
 
     try:
-        report = plan(stack, path)
+        report = plan(stack, path, diagram=args.diagram)
     except SpecError as err:
         print(f"{path}: the cluster spec is invalid ({len(err.issues)} problem(s)); nothing would be created:", file=sys.stderr)
         for issue in err.issues:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
-from components.catalog import load_catalog
-from components.spec import SpecError, parse_cluster_spec
+from components.spec import SpecError, catalog_for, parse_cluster_spec
 
 from .config import CLUSTER_KEY, SSH_PRIVATE_KEY
 from .sovereign import build_cloud
@@ -13,9 +12,10 @@ from .sovereign import build_cloud
 
 def main() -> None:
     config = pulumi.Config()
-    catalog = load_catalog()
+    data = config.require_object(CLUSTER_KEY)
     try:
-        spec = parse_cluster_spec(config.require_object(CLUSTER_KEY), catalog=catalog)
+        catalog = catalog_for(data)
+        spec = parse_cluster_spec(data, catalog=catalog)
     except SpecError as err:
         # RunError: Pulumi prints the message without a traceback and
         # creates nothing, which is what an invalid spec must do.

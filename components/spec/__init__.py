@@ -16,12 +16,10 @@ from .cluster import ClusterSpec
 from .errors import SpecError, SpecIssue, issues_from_pydantic
 from .node_groups import NodeGroupSpec
 
-__all__ = ["ClusterSpec", "NodeGroupSpec", "SpecError", "SpecIssue", "parse_cluster_spec"]
+__all__ = ["ClusterSpec", "NodeGroupSpec", "SpecError", "SpecIssue", "catalog_for", "parse_cluster_spec"]
 
 
 def parse_cluster_spec(data: Any, *, root: str = "cluster", catalog=None) -> ClusterSpec:
-    from components.catalog import load_catalog
-
     from .rules import RULES
 
     if not isinstance(data, dict):
@@ -30,11 +28,22 @@ def parse_cluster_spec(data: Any, *, root: str = "cluster", catalog=None) -> Clu
         spec = ClusterSpec.model_validate(data)
     except ValidationError as err:
         raise SpecError(issues_from_pydantic(err, root, lambda parts: _known_keys(ClusterSpec, parts))) from None
-    catalog = catalog or load_catalog()
+    catalog = catalog or catalog_for(data)
     issues = [issue for rule in RULES for issue in rule(spec, catalog)]
     if issues:
         raise SpecError([SpecIssue(f"{root}.{i.path}", i.message, i.fix) for i in issues])
     return spec
+
+
+def catalog_for(data: Any):
+    """The price catalog with the stack's own overrides (negotiated prices) applied."""
+    from components.catalog import CatalogError, load_catalog
+
+    overrides = ((data or {}).get("cost") or {}).get("catalogOverrides") if isinstance(data, dict) else None
+    try:
+        return load_catalog(overrides=overrides) if overrides else load_catalog()
+    except CatalogError as err:
+        raise SpecError([SpecIssue("cluster.cost.catalogOverrides", str(err), "fix the override entries")]) from None
 
 
 def _known_keys(model: type[BaseModel], parts: list[str]) -> list[str]:

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from .base import SpecModel
+from .cost import CostSpec
 from .kubernetes import KubernetesSpec
 from .network import NetworkSpec
 from .node_groups import NodeGroupSpec
@@ -35,6 +36,7 @@ class ClusterSpec(SpecModel):
     providers: ProvidersSpec = Field(default_factory=ProvidersSpec)
     storage: StorageSpec = Field(default_factory=StorageSpec)
     addons: AddonsSpec = Field(default_factory=AddonsSpec)
+    cost: CostSpec = Field(default_factory=CostSpec)
 
     @field_validator("name")
     @classmethod

@@ -137,9 +137,8 @@ def _cloud_group(spec: ClusterSpec, path: str, g, catalog) -> Iterable[SpecIssue
         yield SpecIssue(f"{path}.instanceType", f"unknown {g.provider} instance type {g.instance_type!r}",
                         _suggest(g.instance_type, [t.name for t in catalog.instance_types(g.provider)]))
         return
-    offered = itype.regions
-    if g.region and catalog.region(g.provider, g.region) and offered != "all" and g.region not in offered:
-        yield SpecIssue(f"{path}.region", f"{g.instance_type} is not offered in {g.region}", _one_of(offered))
+    if g.region and catalog.region(g.provider, g.region) and not catalog.offered_in(itype, g.region):
+        yield SpecIssue(f"{path}.region", f"{g.instance_type} is not offered in {g.region}", _one_of(catalog.region_names_for(itype)))
     if g.gpus and not itype.gpus:
         yield SpecIssue(f"{path}.gpus", f"{g.instance_type} has no GPU", "choose a GPU instance type or remove gpus")
     if g.provider == "ovh" and itype.product == "public-cloud" and not spec.providers.ovh.cloud_project:

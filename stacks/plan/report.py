@@ -17,6 +17,8 @@ class PlanReport:
     resources: list[dict[str, Any]]
     nodes: list[dict[str, Any]]
     extras: dict[str, Any] = field(default_factory=dict)
+    # (title, text) blocks printed after the node table (e.g. the cost).
+    sections: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
     def from_run(cls, stack: str, run: ProgramRun) -> PlanReport:
@@ -35,6 +37,8 @@ class PlanReport:
         parts = [f"Stack {self.stack}: {len(self.resources)} resources, {len(self.nodes)} nodes", "", "Resources:"]
         parts += self._tree_lines()
         parts += ["", "Nodes:", *format_table(self.nodes, NODE_COLUMNS)]
+        for title, text in self.sections:
+            parts += ["", f"{title}:", text]
         return "\n".join(parts)
 
     def _tree_lines(self) -> list[str]:

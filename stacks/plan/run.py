@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from components.catalog import load_catalog
-from components.spec import ClusterSpec, parse_cluster_spec
+from components.cost import estimate_cost, format_cost_table, lines_from_node_groups
+from components.spec import ClusterSpec, catalog_for, parse_cluster_spec
 
 from ..config import CLUSTER_KEY, PROJECT, SSH_PRIVATE_KEY, as_runtime_config, read_stack_file
 from .fake_cloud import FakeCloud
@@ -16,11 +16,12 @@ from .runtime import ProgramRun, run_program
 PLAN_SSH_KEY_PLACEHOLDER = "-----PLAN PLACEHOLDER, NOT A KEY-----"
 
 
-def load_spec(stack_file: Path) -> ClusterSpec:
-    """Validate the stack file's cluster spec (raises SpecError with every issue)."""
+def load_spec(stack_file: Path) -> tuple[ClusterSpec, object]:
+    """The stack file's validated spec and its price catalog (raises SpecError with every issue)."""
     config = read_stack_file(stack_file)
     data = config.get(f"{PROJECT}:{CLUSTER_KEY}", config.get(CLUSTER_KEY))
-    return parse_cluster_spec(data, catalog=load_catalog())
+    catalog = catalog_for(data)
+    return parse_cluster_spec(data, catalog=catalog), catalog
 
 
 def run_stack_file(stack: str, stack_file: Path, *, cloud: FakeCloud | None = None) -> ProgramRun:
@@ -36,6 +37,17 @@ def run_config(stack: str, config: dict, *, cloud: FakeCloud | None = None, ssh_
     return run_program(main, project=PROJECT, stack=stack, config=values, secret_keys=secret_keys, cloud=cloud)
 
 
-def plan(stack: str, stack_file: Path) -> PlanReport:
-    load_spec(stack_file)
-    return PlanReport.from_run(stack, run_stack_file(stack, stack_file))
+def plan(stack: str, stack_file: Path, *, diagram: Path | None = None) -> PlanReport:
+    """Validate, run the program under mocks, and add the cost (and picture)."""
+    spec, catalog = load_spec(stack_file)
+    report = PlanReport.from_run(stack, run_stack_file(stack, stack_file))
+    cost = estimate_cost(lines_from_node_groups(spec.node_groups), catalog, max_age_days=spec.cost.stale_after_days)
+    report.extras["cost"] = cost.to_dict()
+    report.sections.append(("Monthly cost", format_cost_table(cost)))
+    if diagram is not None:
+        from .diagram import render_topology
+
+        latencies = [{"from": l.from_region, "to": l.to_region, "ms": l.ms} for l in spec.network.latencies]
+        render_topology(report.nodes, latencies=latencies, path=diagram, catalog=catalog, title=f"{spec.name} ({stack})")
+        report.extras["diagram"] = str(diagram)
+    return report

@@ -56,3 +56,42 @@ def test_invalid_file_exits_2_with_every_error(tmp_path):
 def test_missing_stack_file_exits_2():
     result = plan("nosuchstack")
     assert result.returncode == 2 and "Pulumi.nosuchstack.yaml" in result.stderr
+
+
+def test_budget_cost_reproduces_seed_004():
+    report = json.loads(plan("budget", "--json").stdout)
+    cost = report["cost"]
+    assert cost["total_eur"] == "50.36"
+    (group,) = cost["groups"]
+    assert group["count"] == 3 and group["instance_type"] == "VPS-3"
+    eks = next(h for h in cost["hyperscalers"] if h["name"] == "eks")
+    assert 700 <= float(eks["total_usd"]) <= 1000
+    assert float(eks["saving_pct"]) > 90
+
+
+def test_existing_nodes_cost_what_the_spec_says():
+    report = json.loads(plan("prod", "--json").stdout)
+    groups = {g["group"]: g for g in report["cost"]["groups"]}
+    assert groups["gpu-houston"]["monthly_total"] == "420.00" and groups["gpu-houston"]["on_prem"]
+    assert groups["onprem-paris"]["monthly_total"] == "0.00"
+
+
+def test_text_plan_shows_cost_and_stale_warnings():
+    out = plan("budget").stdout
+    assert "Monthly cost:" in out and "50.36" in out
+    assert "stale" in out.lower()  # the VPS-3 price was read long ago: say so
+
+
+def test_diagram_shows_nodes_grouped_by_provider_and_region(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    svg = tmp_path / "prod.svg"
+    result = plan("prod", "--diagram", str(svg))
+    assert result.returncode == 0, result.stderr
+    text = " ".join(t.text or "" for t in ET.parse(svg).iter() if t.tag.endswith("text"))
+    for name in ("cp-paris-1", "etcd-fsn-1", "gpu-houston-1", "onprem-paris-1"):
+        assert name in text
+    assert "110" in text  # Europe-USA latency from the spec
+    lowered = text.lower()
+    for label in ("scaleway", "ovh", "hetzner", "fr-par-1", "fsn1", "houston"):
+        assert label in lowered  # provider and region groups
