@@ -86,4 +86,5 @@ def build_baseline(spec: ClusterSpec, nodes: list[Node]) -> NodeBaseline:
         "published_ports": published,
         "cluster_tcp_ports": tcp,
         "cluster_udp_ports": udp,
+        "pod_cidr": str(spec.network.pod_cidr),
     })

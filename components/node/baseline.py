@@ -24,6 +24,7 @@ class NodeBaselineArgs(TypedDict):
     """Per node name: TCP ports open to the internet (e.g. 80/443 on ingress nodes)."""
     cluster_tcp_ports: list[str]
     cluster_udp_ports: list[str]
+    pod_cidr: str
 
 
 class NodeBaseline(pulumi.ComponentResource):
@@ -61,6 +62,7 @@ class NodeBaseline(pulumi.ComponentResource):
                 "PUBLISHED_TCP_PORTS": [str(p) for p in args["published_ports"].get(node.name, [])],
                 "CLUSTER_TCP_PORTS": args["cluster_tcp_ports"],
                 "CLUSTER_UDP_PORTS": args["cluster_udp_ports"],
+                "POD_CIDR": args["pod_cidr"],
             })
             self.ready[node.name] = command.remote.Command(
                 f"{name}-{node.name}-firewall",

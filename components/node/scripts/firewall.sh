@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# nftables firewall of a node, in its own table so the CNI's and
+# kube-proxy's rules (other tables) are never flushed.
+#
+# Parameters (environment; lists are newline or space separated):
+#   MESH_INTERFACE       the WireGuard interface (wg0)
+#   MESH_CIDR            mesh address range, e.g. 10.42.0.0/16
+#   WG_PORT              WireGuard UDP port, open to everybody
+#   SSH_PORT             SSH port
+#   SSH_SOURCE_CIDRS     who may SSH in over the public interface
+#   PUBLISHED_TCP_PORTS  ports open to everybody (80/443 on ingress nodes)
+#   CLUSTER_TCP_PORTS    cluster ports, reachable over the mesh only (6443, 2379-2380, ...)
+#   CLUSTER_UDP_PORTS    cluster UDP ports over the mesh only (VXLAN ...)
+#   POD_CIDR             optional: pods may reach host services (kubelet, DNS)
+#   DRY_RUN              true: render to RENDER_DIR and check with `nft -c`, apply nothing
+#
+# Only input is filtered (policy drop); forwarding is left to the CNI.
+set -euo pipefail
+
+MESH_INTERFACE="${MESH_INTERFACE:-wg0}"
+MESH_CIDR="${MESH_CIDR:?MESH_CIDR is required}"
+WG_PORT="${WG_PORT:?WG_PORT is required}"
+SSH_PORT="${SSH_PORT:-22}"
+SSH_SOURCE_CIDRS="${SSH_SOURCE_CIDRS:-0.0.0.0/0}"
+PUBLISHED_TCP_PORTS="${PUBLISHED_TCP_PORTS:-}"
+CLUSTER_TCP_PORTS="${CLUSTER_TCP_PORTS:-}"
+CLUSTER_UDP_PORTS="${CLUSTER_UDP_PORTS:-}"
+POD_CIDR="${POD_CIDR:-}"
+DRY_RUN="${DRY_RUN:-false}"
+RENDER_DIR="${RENDER_DIR:-/etc/nftables.d}"
+
+rules_file="${RENDER_DIR}/sovereign.nft"
+
+# "a b\nc" -> "a, b, c" (an nft set body)
+as_set() { tr ' \n' ',,' <<< "$1" | tr -s ',' | sed -e 's/^,//' -e 's/,$//' -e 's/,/, /g'; }
+
+render_rules() {
+  local published cluster_tcp cluster_udp
+  published="$(as_set "$PUBLISHED_TCP_PORTS")"
+  cluster_tcp="$(as_set "$CLUSTER_TCP_PORTS")"
+  cluster_udp="$(as_set "$CLUSTER_UDP_PORTS")"
+  # The first two lines make the load atomic and repeatable: create the
+  # table if missing, drop it, then define it again in one transaction.
+  echo "table inet sovereign"
+  echo "delete table inet sovereign"
+  echo "table inet sovereign {"
+  echo "  set ssh_sources { type ipv4_addr; flags interval; elements = { $(as_set "$SSH_SOURCE_CIDRS") } }"
+  echo "  chain input {"
+  echo "    type filter hook input priority filter; policy drop;"
+  echo "    ct state established,related accept"
+  echo "    ct state invalid drop"
+  echo "    iifname \"lo\" accept"
+  echo "    meta l4proto { icmp, ipv6-icmp } accept comment \"ping and path MTU discovery\""
+  echo "    udp dport ${WG_PORT} accept comment \"wireguard mesh\""
+  echo "    tcp dport ${SSH_PORT} ip saddr @ssh_sources accept comment \"ssh\""
+  echo "    iifname \"${MESH_INTERFACE}\" tcp dport ${SSH_PORT} accept comment \"ssh over the mesh\""
+  [ -z "$published" ] || echo "    tcp dport { ${published} } accept comment \"published\""
+  [ -z "$cluster_tcp" ] || echo "    iifname \"${MESH_INTERFACE}\" ip saddr ${MESH_CIDR} tcp dport { ${cluster_tcp} } accept comment \"cluster, mesh only\""
+  [ -z "$cluster_udp" ] || echo "    iifname \"${MESH_INTERFACE}\" ip saddr ${MESH_CIDR} udp dport { ${cluster_udp} } accept comment \"cluster, mesh only\""
+  [ -z "$POD_CIDR" ] || echo "    iifname != \"${MESH_INTERFACE}\" ip saddr ${POD_CIDR} accept comment \"pods to host services\""
+  echo "  }"
+  echo "}"
+}
+
+mkdir -p "$RENDER_DIR"
+new="$(mktemp)"
+trap 'rm -f "$new"' EXIT
+render_rules > "$new"
+nft -c -f "$new"
+
+if [ "$DRY_RUN" = "true" ]; then
+  install -m 644 "$new" "$rules_file"
+  echo "firewall: rendered ${rules_file} (dry run)"
+  exit 0
+fi
+
+if cmp -s "$new" "$rules_file" 2> /dev/null && nft list table inet sovereign > /dev/null 2>&1; then
+  echo "firewall: unchanged"
+  exit 0
+fi
+nft -f "$new"
+install -m 644 "$new" "$rules_file"
+
+# Persist: Debian's nftables.service loads /etc/nftables.conf at boot.
+if [ -f /etc/nftables.conf ] && ! grep -qF "include \"${rules_file}\"" /etc/nftables.conf; then
+  printf 'include "%s"\n' "$rules_file" >> /etc/nftables.conf
+fi
+if [ -d /run/systemd/system ]; then systemctl enable nftables > /dev/null 2>&1 || true; fi
+echo "firewall: changed"
