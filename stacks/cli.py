@@ -46,7 +46,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INVALID
     print(report.to_json() if args.json else report.to_text())
+    _close_event_loop()
     return 0
+
+
+def _close_event_loop() -> None:
+    """Close the loop the Pulumi runtime opened, before interpreter shutdown
+    tears its file descriptors down under it (a noisy traceback otherwise)."""
+    import asyncio
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        loop = asyncio.get_event_loop()
+    if not loop.is_closed():
+        loop.close()
 
 
 def _stack_name(path: Path) -> str:

@@ -34,6 +34,7 @@ def test_json_plan_of_every_example(stack, nodes):
 def test_text_plan_shows_tree_and_node_table():
     result = plan("budget")
     assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
     assert "budget-ovh  [sovereign:compute:OvhNodes]" in result.stdout
     assert "    budget-ovh-vps-1  [ovh:Vps/vps:Vps]" in result.stdout
     for name in ("vps-1", "vps-2", "vps-3"):
