@@ -1,0 +1,83 @@
+"""WireGuardMesh and NodeBaseline under mocks: order, parameters, secrets."""
+
+from __future__ import annotations
+
+import re
+
+from stacks.plan.fakes.compute import fake_wireguard_key
+from tests.stack_runner import example_spec
+
+
+def param(script: str, name: str) -> str:
+    """Value of an exported parameter in a rendered script (unquoted)."""
+    match = re.search(rf"^export {name}=(.*)$", script, re.M | re.S)
+    assert match, f"{name} not in script"
+    value = match.group(1)
+    if value.startswith("'"):
+        return value[1:value.index("'", 1)]
+    return value.split("\n", 1)[0]
+
+
+def test_every_node_gets_keys_then_config(example_run):
+    stack, _, run = example_run
+    names = [n["name"] for n in run.outputs["nodes"]]
+    for name in names:
+        key = run.named(f"{stack}-mesh-{name}-wg-key")
+        apply = run.named(f"{stack}-mesh-{name}-wg-apply")
+        firewall = run.named(f"{stack}-baseline-{name}-firewall")
+        baseline = run.named(f"{stack}-baseline-{name}-baseline")
+        assert key.urn in apply.dependencies
+        assert firewall.urn in key.dependencies
+        assert baseline.urn in firewall.dependencies
+        assert apply.inputs["update"] == apply.inputs["create"]  # peer changes go live
+        assert "wg-quick down" in apply.inputs["delete"]
+
+
+def test_peers_cover_every_other_node_with_its_key(example_run):
+    stack, _, run = example_run
+    nodes = {n["name"]: n for n in run.outputs["nodes"]}
+    for name, node in nodes.items():
+        script = run.named(f"{stack}-mesh-{name}-wg-apply").inputs["create"]
+        peers = [line.split() for line in param(script, "PEERS").splitlines()]
+        assert len(peers) == len(nodes) - 1
+        by_ip = {p[2]: p for p in peers}
+        for other_name, other in nodes.items():
+            if other_name == name:
+                continue
+            peer = by_ip[f"{other['mesh_ip']}/32"]
+            assert peer[0] == fake_wireguard_key(f"{stack}-mesh-{other_name}-wg-key")
+        assert param(script, "MESH_ADDRESS") == f"{node['mesh_ip']}/16"
+
+
+def test_nat_host_is_dialled_by_nobody_and_keeps_alive(stack_run):
+    run = stack_run(example_spec("prod"), stack="prod")
+    nodes = {n["name"]: n for n in run.outputs["nodes"]}
+    nat_ip = nodes["onprem-paris-1"]["mesh_ip"]
+    cp_script = run.named("prod-mesh-cp-paris-1-wg-apply").inputs["create"]
+    to_nat = next(l.split() for l in param(cp_script, "PEERS").splitlines() if f"{nat_ip}/32" in l)
+    assert to_nat[1] == "-" and to_nat[3] == "25"
+    nat_script = run.named("prod-mesh-onprem-paris-1-wg-apply").inputs["create"]
+    assert all(l.split()[3] == "25" and l.split()[1] != "-" for l in param(nat_script, "PEERS").splitlines())
+
+
+def test_mesh_mtu_output_follows_the_underlay(stack_run):
+    spec = example_spec("prod")
+    assert stack_run(spec, stack="prod").outputs["meshMtu"] == 1440
+    spec["nodeGroups"]["onprem-paris"]["hosts"][0]["underlayMtu"] = 1400
+    run = stack_run(spec, stack="prod")
+    assert run.outputs["meshMtu"] == 1340
+    assert param(run.named("prod-mesh-cp-paris-1-wg-apply").inputs["create"], "MTU") == "1340"
+
+
+def test_firewall_opens_cluster_ports_on_the_mesh_only(stack_run):
+    run = stack_run(example_spec("budget"), stack="budget")
+    script = run.named("budget-baseline-vps-1-firewall").inputs["create"]
+    assert "6443" in param(script, "CLUSTER_TCP_PORTS").split()
+    assert param(script, "PUBLISHED_TCP_PORTS").split() == ["80", "443"]
+    assert param(script, "MESH_CIDR") == "10.6.0.0/16"
+
+
+def test_ssh_connections_carry_the_key_as_a_secret(example_run):
+    _, _, run = example_run
+    for command in run.of_type("command:remote:Command"):
+        assert "connection.privateKey" in command.secret_paths or "connection" in command.secret_paths
