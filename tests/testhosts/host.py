@@ -1,0 +1,119 @@
+"""One test host: its own network, mount and UTS namespaces, and sshd."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .shell import as_list, kill_netns_processes, sh
+
+SSHD_CONFIG = """\
+ListenAddress 0.0.0.0
+Port 22
+HostKey {host_key}
+AuthorizedKeysFile {authorized_keys}
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+UsePAM no
+StrictModes no
+PidFile /run/sshd.pid
+Subsystem sftp internal-sftp
+"""
+
+
+@dataclass
+class TestHost:
+    """A machine of the lab. ``public_ip`` is its address on the bridge (or,
+    behind NAT, on its private LAN, reachable from the test runner only)."""
+
+    __test__ = False  # not a pytest test class
+
+    name: str
+    netns: str
+    public_ip: str
+    workdir: Path
+    ssh_private_key_path: Path
+    behind_nat: bool = False
+    ssh_user: str = "root"
+    ssh_port: int = 22
+    hub_veth: str = ""
+    ns_dir: Path | None = None  # a private mount holding the namespace handles
+    _sshd: subprocess.Popen | None = field(default=None, repr=False)
+
+    @property
+    def ssh_private_key(self) -> str:
+        return self.ssh_private_key_path.read_text()
+
+    @property
+    def mnt_ns(self) -> Path:
+        return self.ns_dir / f"{self.name}.mnt"
+
+    @property
+    def uts_ns(self) -> Path:
+        return self.ns_dir / f"{self.name}.uts"
+
+    def nsenter(self) -> list[str]:
+        return ["nsenter", f"--net=/run/netns/{self.netns}", f"--mount={self.mnt_ns}", f"--uts={self.uts_ns}", "--"]
+
+    def run(self, cmd, check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess:
+        """Run inside the host (for test assertions, not for the program)."""
+        return sh(*self.nsenter(), *as_list(cmd), check=check, timeout=timeout)
+
+    def popen(self, cmd, **kwargs) -> subprocess.Popen:
+        return subprocess.Popen([*self.nsenter(), *as_list(cmd)], **kwargs)
+
+    # -- life cycle -----------------------------------------------------------
+    def create_filesystem(self) -> None:
+        """Persistent mount + UTS namespaces: private /run and an overlay /etc,
+        so node scripts writing /etc or /run never touch the real machine."""
+        for d in ("run", "etc-upper", "etc-work"):
+            (self.workdir / d).mkdir(parents=True, exist_ok=True)
+        self.mnt_ns.touch()
+        self.uts_ns.touch()
+        setup = (
+            f"hostname {self.name} && "
+            f"mount -t overlay overlay -o lowerdir=/etc,upperdir={self.workdir}/etc-upper,workdir={self.workdir}/etc-work /etc && "
+            f"mount --bind {self.workdir}/run /run && mkdir -p /run/sshd /run/wireguard"
+        )
+        sh("nsenter", f"--net=/run/netns/{self.netns}", "unshare", f"--mount={self.mnt_ns}",
+           f"--uts={self.uts_ns}", "--propagation", "private", "sh", "-c", setup)
+
+    def start_sshd(self, host_key: Path, authorized_keys: Path) -> None:
+        config = self.workdir / "sshd_config"
+        config.write_text(SSHD_CONFIG.format(host_key=host_key, authorized_keys=authorized_keys))
+        self._sshd = self.popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(config)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if self.run("ss -ltn | grep -q ':22 '", check=False).returncode == 0:
+                return
+            time.sleep(0.02)
+        raise RuntimeError(f"sshd did not start on {self.name}")
+
+    def kill(self) -> None:
+        """The machine dies: every process in it stops and its link goes down."""
+        kill_netns_processes(self.netns)
+        if self._sshd is not None:
+            self._sshd.wait(timeout=5)
+            self._sshd = None
+        self.run("ip link set eth0 down", check=False)
+
+    def start(self, host_key: Path, authorized_keys: Path) -> None:
+        """The machine boots again: link up, sshd running; WireGuard is the
+        bootstrap's job (a re-run of the program must bring it back)."""
+        self.run("ip link set eth0 up")
+        self.start_sshd(host_key, authorized_keys)
+
+    def set_underlay_mtu(self, mtu: int) -> None:
+        self.run(f"ip link set eth0 mtu {mtu}")
+
+    def stop(self) -> None:
+        kill_netns_processes(self.netns)
+        if self._sshd is not None:
+            self._sshd.wait(timeout=5)
+            self._sshd = None
+        # Releasing the handles lets the kernel drop the namespaces and their mounts.
+        for handle in (self.mnt_ns, self.uts_ns):
+            sh("umount", str(handle), check=False)
