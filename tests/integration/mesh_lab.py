@@ -7,6 +7,13 @@ resolves it.
 
 from __future__ import annotations
 
+import re
+import signal
+import subprocess
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
 import pulumi
 
 from components.spec import catalog_for, parse_cluster_spec
@@ -14,6 +21,7 @@ from stacks.plan.fake_cloud import FakeCloud
 from stacks.plan.runtime import ProgramRun
 from stacks.sovereign import build_cloud
 from tests.stack_runner import run_components
+from tests.testhosts.shell import netns_pids
 from tests.testhosts.remote import run_remote_command, run_remote_delete
 
 WG_PORT = 51820
@@ -80,3 +88,60 @@ def ping(host, address: str, *, count: int = 1, size: int | None = None, dont_fr
 def ping_eventually(host, address: str, attempts: int = 20) -> bool:
     """A first packet may wait for the handshake: retry rather than fail."""
     return any(ping(host, address, wait=0.5) for _ in range(attempts))
+
+
+def all_pairs_unreachable(hosts, ips: dict[str, str]) -> list[tuple[str, str]]:
+    """Every (from, to) pair whose mesh ping fails; [] is a full mesh."""
+    return [(a.name, b.name) for a in hosts for b in hosts
+            if a is not b and not ping_eventually(a, ips[b.name])]
+
+
+@contextmanager
+def continuous_ping(host, address: str, interval: float = 0.05):
+    """Ping ``address`` from ``host`` for the duration of the block; yields a
+    dict filled with ``sent`` and ``received`` when the block ends."""
+    proc = host.popen(["ping", "-n", "-i", str(interval), address], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    result: dict[str, int] = {}
+    try:
+        time.sleep(1)  # first replies (and any handshake) before the change starts
+        yield result
+        time.sleep(1)  # packets in flight when the change ends
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=10)
+    summary = re.search(r"(\d+) packets transmitted, (\d+) received", out)
+    if summary is None:
+        raise AssertionError(f"no ping summary in: {out[-500:]}")
+    result.update(sent=int(summary[1]), received=int(summary[2]))
+
+
+def open_tcp_ports(scanner, address: str, ports) -> set[int]:
+    """A TCP connect scan of ``address`` from ``scanner`` (all ports in parallel)."""
+    probes = " ".join(f"(nc -z -w 1 {address} {p} 2>/dev/null && echo {p}) &" for p in ports)
+    out = scanner.run(["sh", "-c", f"{probes} wait"], check=False).stdout
+    return {int(line) for line in out.split()}
+
+
+def wireguard_state(host) -> dict:
+    """What the idempotence test compares: keys, config, peers, process, handshakes."""
+    dump = host.run("wg show wg0 dump").stdout.splitlines()
+    interface, peers = dump[0].split("\t"), [line.split("\t") for line in dump[1:]]
+    return {
+        "public_key": interface[1],
+        "config": host.run("sha256sum /etc/wireguard/wg0.conf /etc/wireguard/wg0.key").stdout,
+        "peers": sorted((p[0], p[3]) for p in peers),  # key, allowed IPs
+        "handshakes": {p[0]: int(p[4]) for p in peers},
+        "wireguard_go_pid": wireguard_go_pids(host),
+    }
+
+
+def wireguard_go_pids(host) -> list[int]:
+    """The wireguard-go processes of this host (pgrep would see every host's)."""
+    return [pid for pid in netns_pids(host.netns) if _comm(pid) == "wireguard-go"]
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""

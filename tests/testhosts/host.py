@@ -66,7 +66,7 @@ class TestHost:
 
     # -- life cycle -----------------------------------------------------------
     def create_filesystem(self) -> None:
-        """Persistent mount + UTS namespaces: private /run and an overlay /etc,
+        """Persistent mount + UTS namespaces: private /run and /sys, an overlay /etc,
         so node scripts writing /etc or /run never touch the real machine."""
         for d in ("run", "etc-upper", "etc-work"):
             (self.workdir / d).mkdir(parents=True, exist_ok=True)
@@ -75,7 +75,9 @@ class TestHost:
         setup = (
             f"hostname {self.name} && "
             f"mount -t overlay overlay -o lowerdir=/etc,upperdir={self.workdir}/etc-upper,workdir={self.workdir}/etc-work /etc && "
-            f"mount --bind {self.workdir}/run /run && mkdir -p /run/sshd /run/wireguard"
+            f"mount --bind {self.workdir}/run /run && mkdir -p /run/sshd /run/wireguard && "
+            # A sysfs of its own, so /sys/class/net lists this host's interfaces.
+            "mount -t sysfs sysfs /sys"
         )
         sh("nsenter", f"--net=/run/netns/{self.netns}", "unshare", f"--mount={self.mnt_ns}",
            f"--uts={self.uts_ns}", "--propagation", "private", "sh", "-c", setup)

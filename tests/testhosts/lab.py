@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .host import TestHost
@@ -46,6 +47,14 @@ def free_subnet() -> ipaddress.IPv4Network:
         if f"172.31.{third}." not in used:
             return net
     raise RuntimeError("no free 172.31.200-249.0/24 subnet for a lab")
+
+
+@dataclass
+class Capture:
+    lines: list[str] = field(default_factory=list)
+    """One decoded line a packet (``tcpdump -nn``)."""
+    raw: bytes = b""
+    """The pcap file: every captured frame byte for byte."""
 
 
 class Lab:
@@ -199,20 +208,26 @@ class Lab:
 
     @contextmanager
     def capture(self, bpf: str = ""):
-        """tcpdump on the bridge; yields a list filled with decoded packet lines
-        (with hex payload) when the block ends."""
+        """tcpdump on the bridge (what "the internet" sees); yields a Capture that holds the decoded packet lines and the raw frames when the block ends."""
         pcap = self.workdir / f"capture-{time.monotonic_ns()}.pcap"
-        proc = subprocess.Popen(["ip", "netns", "exec", self.hub, "tcpdump", "-i", "br0", "-U", "-n", "-w", str(pcap), *bpf.split()],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(0.3)  # tcpdump attaches
-        lines: list[str] = []
+        # --immediate-mode: without it packets wait in the kernel ring buffer
+        # and are lost when tcpdump is stopped; -Z root: write the file as root.
+        proc = subprocess.Popen(["ip", "netns", "exec", self.hub, "tcpdump", "-i", "br0", "--immediate-mode", "-U",
+                                 "-Z", "root", "-n", "-w", str(pcap), *bpf.split()],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        banner = proc.stderr.readline()  # "listening on br0 ...": attached
+        if "listening" not in banner:
+            proc.kill()
+            raise RuntimeError(f"tcpdump did not start: {banner}")
+        result = Capture()
         try:
-            yield lines
+            yield result
         finally:
-            time.sleep(0.2)
+            time.sleep(0.3)
             proc.terminate()
-            proc.wait(timeout=5)
-            lines.extend(sh("tcpdump", "-nn", "-X", "-r", str(pcap), check=False).stdout.splitlines())
+            proc.communicate(timeout=5)
+            result.lines.extend(sh("tcpdump", "-nn", "-r", str(pcap), check=False).stdout.splitlines())
+            result.raw = pcap.read_bytes() if pcap.exists() else b""
 
     # -- teardown --------------------------------------------------------------
     def teardown(self) -> None:

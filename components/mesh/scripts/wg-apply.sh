@@ -33,6 +33,10 @@ render_config() {
   printf 'ListenPort = %s\n' "$LISTEN_PORT"
   printf 'MTU = %s\n' "$MTU"
   printf 'PrivateKey = %s\n' "$(cat "$key_file")"
+  # Runs on every bring-up, by this script or by wg-quick@ at boot (wg-quick
+  # strips it before syncconf): a node that comes back starts its handshakes
+  # instead of waiting for peers to notice their sessions went stale.
+  printf 'PostUp = %s\n' "$START_HANDSHAKES"
   local key endpoint allowed keepalive
   while read -r key endpoint allowed keepalive; do
     [ -n "$key" ] || continue
@@ -41,6 +45,13 @@ render_config() {
     if [ "$keepalive" != "0" ]; then printf 'PersistentKeepalive = %s\n' "$keepalive"; fi
   done <<< "$PEERS"
 }
+
+current_mtu() { ip -o link show dev "$WG_INTERFACE" | sed -n 's/.* mtu \([0-9]*\) .*/\1/p'; }
+
+# One datagram to each peer's first allowed IP starts the handshakes now
+# rather than when traffic first flows.
+# shellcheck disable=SC2016  # expanded when the hook runs, not here
+START_HANDSHAKES='wg show %i allowed-ips | while read -r _ ips; do printf x > "/dev/udp/${ips%%/*}/9" 2> /dev/null || true; done'
 
 has_systemd() { [ -d /run/systemd/system ]; }
 
@@ -82,11 +93,14 @@ if ip link show dev "$WG_INTERFACE" > /dev/null 2>&1; then
     install -m 600 "$new" "$conf"
     changed=true
   fi
-  if [ "$(cat "/sys/class/net/${WG_INTERFACE}/mtu")" != "$MTU" ]; then
+  if [ "$(current_mtu)" != "$MTU" ]; then
     ip link set dev "$WG_INTERFACE" mtu "$MTU"
     changed=true
   fi
-  if ! ip -o addr show dev "$WG_INTERFACE" | grep -qw "inet ${MESH_ADDRESS}"; then
+  # Read fully before matching: `grep -q` exiting early would make `ip` die
+  # of SIGPIPE and, under pipefail, a present address look missing.
+  addresses="$(ip -o addr show dev "$WG_INTERFACE")"
+  if ! grep -qw "inet ${MESH_ADDRESS}" <<< "$addresses"; then
     ip address flush dev "$WG_INTERFACE"
     ip address add "$MESH_ADDRESS" dev "$WG_INTERFACE"
     changed=true
@@ -100,6 +114,9 @@ else
   fi
   changed=true
 fi
+
+# New peers added live: start their handshakes too.
+if [ "$changed" = "true" ]; then bash -c "${START_HANDSHAKES//%i/$WG_INTERFACE}"; fi
 
 peers="$(wg show "$WG_INTERFACE" peers | grep -c . || true)"
 if [ "$changed" = "true" ]; then state=changed; else state=unchanged; fi
