@@ -10,6 +10,9 @@ import yaml
 PROJECT = "sovereign-cloud"
 CLUSTER_KEY = "cluster"
 SSH_PRIVATE_KEY = "sshPrivateKey"
+# Secret config of etcd snapshots to S3 (kubernetes.etcdSnapshots.s3).
+ETCD_S3_ACCESS_KEY = "etcdS3AccessKey"
+ETCD_S3_SECRET_KEY = "etcdS3SecretKey"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -6,8 +6,8 @@ import pulumi
 
 from components.spec import SpecError, catalog_for, parse_cluster_spec
 
-from .config import CLUSTER_KEY, SSH_PRIVATE_KEY
-from .sovereign import build_cloud
+from .config import CLUSTER_KEY, ETCD_S3_ACCESS_KEY, ETCD_S3_SECRET_KEY, SSH_PRIVATE_KEY
+from .sovereign import build_cloud, build_cluster
 
 
 def main() -> None:
@@ -20,8 +20,28 @@ def main() -> None:
         # RunError: Pulumi prints the message without a traceback and
         # creates nothing, which is what an invalid spec must do.
         raise pulumi.RunError(str(err)) from None
+    # Checked before anything is created, like the spec.
+    etcd_s3 = _etcd_s3_credentials(config, spec)
     cloud = build_cloud(spec, ssh_private_key=config.require_secret(SSH_PRIVATE_KEY), catalog=catalog)
     pulumi.export("nodes", cloud.node_table())
     pulumi.export("meshCidr", str(spec.network.mesh_cidr))
     pulumi.export("meshMtu", cloud.mesh.mtu)
     pulumi.export("meshPublicKeys", cloud.mesh.public_keys)
+    cluster = build_cluster(spec, cloud, etcd_s3_credentials=etcd_s3)
+    pulumi.export("apiEndpoint", cluster.external_endpoint)
+    # Admin credentials: a secret stack output, never plain.
+    pulumi.export("kubeconfig", pulumi.Output.secret(cluster.kubeconfig))
+
+
+def _etcd_s3_credentials(config: pulumi.Config, spec):
+    """(access, secret) for etcd snapshots to S3, from secret config; None when unused."""
+    snapshots = spec.kubernetes.etcd_snapshots
+    if not (snapshots.enabled and snapshots.s3 is not None):
+        return None
+    access, secret = config.get_secret(ETCD_S3_ACCESS_KEY), config.get_secret(ETCD_S3_SECRET_KEY)
+    if access is None or secret is None:
+        raise pulumi.RunError(
+            f"kubernetes.etcdSnapshots.s3 is set: set the secret config keys {ETCD_S3_ACCESS_KEY} and "
+            f"{ETCD_S3_SECRET_KEY} (pulumi config set --secret {ETCD_S3_ACCESS_KEY} ...)"
+        )
+    return access, secret

@@ -11,6 +11,7 @@ from components.compute.hetzner import HetznerNodes
 from components.compute.node import Node
 from components.compute.ovh import OvhNodes
 from components.compute.scaleway import ScalewayNodes
+from components.cluster.contract import KubernetesCluster
 from components.mesh.wireguard import INTERFACE, WireGuardMesh
 from components.node.baseline import NodeBaseline
 from components.node.ports import cluster_ports
@@ -88,3 +89,35 @@ def build_baseline(spec: ClusterSpec, nodes: list[Node]) -> NodeBaseline:
         "cluster_udp_ports": udp,
         "pod_cidr": str(spec.network.pod_cidr),
     })
+
+
+def build_cluster(
+    spec: ClusterSpec,
+    cloud: Cloud,
+    *,
+    etcd_s3_credentials: tuple[pulumi.Output[str], pulumi.Output[str]] | None = None,
+) -> KubernetesCluster:
+    """Kubernetes over the mesh: every node's cluster commands wait for its mesh."""
+    after = {name: [cmd] for name, cmd in cloud.mesh.ready.items()}
+    if spec.distribution == "k3s":
+        from components.cluster.k3s import K3sCluster
+
+        return K3sCluster(f"{spec.name}", {
+            "spec": spec, "nodes": cloud.nodes, "after": after, "mesh_mtu": cloud.mesh.mtu,
+            "etcd_s3_credentials": etcd_s3_credentials,
+        }).cluster
+    from components.cluster.kubeadm import KubeadmCluster
+
+    etcd = None
+    etcd_nodes = [n for n in cloud.nodes if n.is_etcd and not n.is_control_plane]
+    if etcd_nodes:
+        # Dedicated etcd members (seed 000): their own PKI and TLS, before
+        # any control plane.
+        from components.cluster.etcd import ExternalEtcd
+
+        etcd = ExternalEtcd(f"{spec.name}-etcd", {
+            "nodes": etcd_nodes, "after": {n.name: after[n.name] for n in etcd_nodes},
+        })
+    return KubeadmCluster(f"{spec.name}", {
+        "spec": spec, "nodes": cloud.nodes, "after": after, "mesh_mtu": cloud.mesh.mtu, "etcd": etcd,
+    }).cluster

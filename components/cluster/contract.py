@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
+from .common.endpoint import LOCAL_LB_HOST, LOCAL_LB_PORT
+
 
 @dataclass(frozen=True)
 class KubernetesCluster:
@@ -25,3 +27,16 @@ class KubernetesCluster:
     service_cidr: str
     ready: list[pulumi.Resource] = field(default_factory=list)
     """What add-ons must wait for (every node joined)."""
+    api_host: str = LOCAL_LB_HOST
+    """Host of the node-local API load balancer, valid on every node (e.g.
+    Cilium's k8sServiceHost for kube-proxy replacement)."""
+    api_port: int = LOCAL_LB_PORT
+    """Port of the node-local API load balancer (Cilium's k8sServicePort)."""
+    external_endpoint: pulumi.Output[str] | None = None
+    """The ``server`` of the kubeconfig output (outside the mesh)."""
+    priority_classes: tuple[str, ...] = ()
+    """PriorityClass names created in the cluster, highest first."""
+    kube_proxy: bool = True
+    """False: the cluster runs no kube-proxy and the CNI must replace it."""
+    warnings: tuple[str, ...] = ()
+    """Plan-time warnings about the cluster (e.g. a non-HA external endpoint)."""

@@ -30,7 +30,6 @@ class HetznerNodes(pulumi.ComponentResource):
     def __init__(self, name: str, args: NodePoolArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("sovereign:compute:HetznerNodes", name, {}, opts)
         spec, catalog = args["spec"], args["catalog"]
-        settings = spec.providers.hetzner
         child = pulumi.ResourceOptions(parent=self)
 
         key = hcloud.SshKey(f"{name}-ssh-key", name=f"{spec.name}-admin", public_key=spec.ssh.public_key, opts=child)

@@ -37,6 +37,15 @@ def run_config(stack: str, config: dict, *, cloud: FakeCloud | None = None, ssh_
     return run_program(main, project=PROJECT, stack=stack, config=values, secret_keys=secret_keys, cloud=cloud)
 
 
+def _platform_requests(report: PlanReport, spec: ClusterSpec, catalog) -> None:
+    """Summed requests of what the platform installs, per node group (worst node)."""
+    from components.platform.sizing import format_requests, resources_per_node
+
+    rows = resources_per_node(spec, catalog)
+    report.extras["resources_per_node"] = {"profile": spec.addons.profile, "nodes": [r.to_dict() for r in rows]}
+    report.sections.append((f"Platform requests per node (profile {spec.addons.profile})", format_requests(rows)))
+
+
 def plan(stack: str, stack_file: Path, *, diagram: Path | None = None) -> PlanReport:
     """Validate, run the program under mocks, and add the cost (and picture)."""
     spec, catalog = load_spec(stack_file)
@@ -44,6 +53,7 @@ def plan(stack: str, stack_file: Path, *, diagram: Path | None = None) -> PlanRe
     cost = estimate_cost(lines_from_node_groups(spec.node_groups), catalog, max_age_days=spec.cost.stale_after_days)
     report.extras["cost"] = cost.to_dict()
     report.sections.append(("Monthly cost", format_cost_table(cost)))
+    _platform_requests(report, spec, catalog)
     if diagram is not None:
         from .diagram import render_topology
 

@@ -1,0 +1,60 @@
+"""Admin access: the kubeconfig read back from the first control plane,
+rewritten to the HA endpoint, and the Kubernetes provider built from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
+import pulumi_command as command
+import pulumi_kubernetes as k8s
+
+from components.compute.node import Node
+from components.remote.script import render_script
+
+from .endpoint import NOT_HA_WARNING, external_server, rewrite_kubeconfig
+
+SCRIPTS = Path(__file__).parent / "scripts"
+
+
+def read_kubeconfig(
+    name: str,
+    first: Node,
+    *,
+    path: str,
+    api_dns_name: str | None,
+    depends_on: list[pulumi.Resource],
+    parent: pulumi.Resource,
+) -> tuple[command.remote.Command, pulumi.Output[str]]:
+    """The ``<name>-kubeconfig`` command and the rewritten kubeconfig (a secret).
+
+    stdout is an additional secret output and logging is off, so the admin
+    credentials never reach the state in the clear nor the console.
+    """
+    cmd = command.remote.Command(
+        f"{name}-kubeconfig",
+        connection=first.ssh.remote(),
+        create=render_script(SCRIPTS / "read-kubeconfig.sh", {"KUBECONFIG_PATH": path}),
+        logging=command.remote.Logging.NONE,
+        add_previous_output_in_env=False,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on, additional_secret_outputs=["stdout"]),
+    )
+    if not api_dns_name:
+        # Not inside an apply: previews, where the address is unknown, warn too.
+        pulumi.log.warn(NOT_HA_WARNING.format(node=first.name))
+    kubeconfig = pulumi.Output.all(cmd.stdout, first.public_address).apply(
+        lambda args: rewrite_kubeconfig(args[0], external_server(api_dns_name, args[1]), name)
+    )
+    return cmd, pulumi.Output.secret(kubeconfig)
+
+
+def kubernetes_provider(name: str, kubeconfig: pulumi.Output[str], *, parent: pulumi.Resource) -> k8s.Provider:
+    """A provider with a stable ``cluster_identifier``: a new kubeconfig
+    (rotated certificates, another endpoint) updates the provider instead
+    of replacing it and, with it, every Kubernetes resource of the stack."""
+    return k8s.Provider(
+        f"{name}-k8s",
+        kubeconfig=kubeconfig,
+        cluster_identifier=name,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

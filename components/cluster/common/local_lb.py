@@ -1,0 +1,56 @@
+"""The local API load balancer on every node (see endpoint.py for why)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
+import pulumi_command as command
+
+from components.compute.node import Node
+from components.remote.script import render_script
+
+from .endpoint import API_PORT, LOCAL_LB_PORT
+
+SCRIPTS = Path(__file__).parent / "scripts"
+
+
+def backends(control_planes: list[Node]) -> list[str]:
+    """One ``name mesh_ip:6443`` line per control plane, in spec order."""
+    return [f"{n.name} {n.mesh_ip}:{API_PORT}" for n in control_planes]
+
+
+def api_load_balancers(
+    name: str,
+    nodes: list[Node],
+    control_planes: list[Node],
+    *,
+    airgap: bool,
+    artifacts_dir: str,
+    after: dict[str, list[pulumi.Resource]],
+    parent: pulumi.Resource,
+) -> dict[str, command.remote.Command]:
+    """One ``<name>-<node>-api-lb`` command per node, after the node's mesh.
+
+    Adding or removing a control plane changes BACKENDS on every node; the
+    update path reloads haproxy in place, one node's change never waits
+    for another's.
+    """
+    script = render_script(SCRIPTS / "api-lb.sh", {
+        "LB_PORT": LOCAL_LB_PORT,
+        "BACKENDS": backends(control_planes),
+        "AIRGAP": airgap,
+        "ARTIFACTS_DIR": artifacts_dir,
+    })
+    remove = render_script(SCRIPTS / "api-lb-remove.sh")
+    return {
+        node.name: command.remote.Command(
+            f"{name}-{node.name}-api-lb",
+            connection=node.ssh.remote(),
+            create=script,
+            update=script,
+            delete=remove,
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=after.get(node.name, [])),
+        )
+        for node in nodes
+    }

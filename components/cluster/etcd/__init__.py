@@ -1,0 +1,13 @@
+"""Dedicated etcd members for kubeadm: PKI, membership, snapshots.
+
+- ``pki.EtcdPki``: CA, per-member server and peer certificates, client
+  certificates (pulumi_tls; private keys are secrets).
+- ``cluster.ExternalEtcd``: the members (scripts/etcd-member.sh), their
+  safe removal (scripts/etcd-member-remove.sh), a health gate and
+  scheduled snapshots; restore: docs/etcd-restore.md.
+"""
+
+from .cluster import ExternalEtcd, ExternalEtcdArgs
+from .pki import EtcdPki
+
+__all__ = ["EtcdPki", "ExternalEtcd", "ExternalEtcdArgs"]

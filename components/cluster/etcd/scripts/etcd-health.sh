@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Wait until every etcd member answers healthy over TLS with a client
+# certificate (the gate before any control plane uses etcd).
+#
+# Parameters (environment):
+#   ENDPOINTS  every member's client URL, one a line
+#   TIMEOUT    seconds to wait (default 180)
+# stdout: "<n> members healthy".
+set -euo pipefail
+
+ENDPOINTS="${ENDPOINTS:?ENDPOINTS is required}"
+TIMEOUT="${TIMEOUT:-180}"
+PKI=/etc/etcd/pki
+
+endpoints="$(paste -sd, <<< "$ENDPOINTS")"
+count="$(grep -c . <<< "$ENDPOINTS")"
+deadline=$((SECONDS + TIMEOUT))
+until ETCDCTL_API=3 etcdctl --cacert "${PKI}/ca.crt" --cert "${PKI}/healthcheck-client.crt" \
+    --key "${PKI}/healthcheck-client.key" --dial-timeout=3s --command-timeout=5s \
+    --endpoints "$endpoints" endpoint health > /dev/null 2>&1; do
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    echo "etcd: not every member is healthy after ${TIMEOUT}s (${endpoints})" >&2
+    exit 1
+  fi
+  sleep 1
+done
+echo "${count} members healthy"

@@ -1,0 +1,180 @@
+"""K3sCluster: embedded-etcd HA K3s over the WireGuard mesh."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NotRequired, TypedDict
+
+import pulumi
+import pulumi_command as command
+
+from components.compute.node import Node
+from components.remote.script import render_script
+from components.spec import ClusterSpec
+
+from ..common.access import kubernetes_provider, read_kubeconfig
+from ..common.endpoint import NOT_HA_WARNING, external_server
+from ..common.local_lb import api_load_balancers
+from ..common.priority import CLASSES, priority_classes
+from ..common.secrets import k3s_token, stdin_secrets
+from ..contract import KubernetesCluster
+from .flags import KUBECONFIG, K3sSettings, agent_flags, config_yaml, server_flags
+
+SCRIPTS = Path(__file__).parent / "scripts"
+
+
+class K3sClusterArgs(TypedDict):
+    spec: ClusterSpec
+    nodes: list[Node]
+    after: dict[str, list[pulumi.Resource]]
+    """Per node name: what must be done first (the node's mesh)."""
+    mesh_mtu: int
+    etcd_s3_credentials: NotRequired[tuple[pulumi.Output[str], pulumi.Output[str]] | None]
+    """(access key, secret key) for spec.kubernetes.etcdSnapshots.s3."""
+
+
+class K3sCluster(pulumi.ComponentResource):
+    """K3s with embedded etcd.
+
+    Order (the dependency graph, which is also the removal order):
+    every node installs the binary and its local API load balancer in
+    parallel after its mesh; the first server bootstraps (--cluster-init);
+    the other servers join one after another, each after the previous one
+    is registered; agents join in parallel, each depending on the first
+    server only. The kubeconfig is read from the first server.
+    """
+
+    cluster: KubernetesCluster
+    servers: dict[str, command.remote.Command]
+    agents: dict[str, command.remote.Command]
+    members: dict[str, command.remote.Command]
+    """Per joined node: the command on the first server that waits for its
+    registration and, on delete, removes it safely (etcd first)."""
+
+    def __init__(self, name: str, args: K3sClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("sovereign:cluster:K3sCluster", name, {}, opts)
+        spec, nodes, after = args["spec"], args["nodes"], args["after"]
+        servers = [n for n in nodes if n.is_control_plane]
+        agents = [n for n in nodes if not n.is_control_plane]
+        if not servers:
+            raise ValueError("nodeGroups: a K3s cluster needs at least one node with the control-plane role")
+        first = servers[0]
+        settings = K3sSettings.from_spec(spec)
+        airgap = spec.kubernetes.airgap
+        child = pulumi.ResourceOptions(parent=self)
+
+        token = k3s_token(f"{name}-token", child)
+        server_stdin = stdin_secrets({"K3S_TOKEN": token, **_s3_secrets(spec, args.get("etcd_s3_credentials"))})
+        agent_stdin = stdin_secrets({"K3S_TOKEN": token})
+
+        lbs = api_load_balancers(name, nodes, servers, airgap=airgap.enabled, artifacts_dir=airgap.artifacts_dir,
+                                 after=after, parent=self)
+        install_script = render_script(SCRIPTS / "k3s-install.sh", {
+            "K3S_VERSION": settings.version, "AIRGAP": airgap.enabled, "ARTIFACTS_DIR": airgap.artifacts_dir,
+        })
+        installs = {
+            n.name: command.remote.Command(
+                f"{name}-{n.name}-k3s-install", connection=n.ssh.remote(), create=install_script, update=install_script,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=after.get(n.name, [])),
+            )
+            for n in nodes
+        }
+        public_addresses = pulumi.Output.all(*[s.public_address for s in servers])
+
+        self.servers, self.agents, self.members = {}, {}, {}
+        previous: pulumi.Resource | None = None
+        for index, server in enumerate(servers):
+            is_first = index == 0
+            script = public_addresses.apply(lambda pubs, server=server, is_first=is_first: _node_script(
+                "server", config_yaml(server_flags(settings, server, servers, first=is_first, public_addresses=pubs)),
+                first=is_first, others=[s.mesh_ip for s in servers if s is not server], settings=settings,
+            ))
+            deps = [installs[server.name], lbs[server.name]] + ([previous] if previous is not None else [])
+            cmd = self._join(name, server, "server", script, server_stdin, deps)
+            self.servers[server.name] = cmd
+            previous = cmd if is_first else self._member(name, first, server, "server", cmd)
+
+        first_server = self.servers[first.name]
+        for agent in agents:
+            script = _node_script("agent", config_yaml(agent_flags(settings, agent)), first=False, others=[],
+                                  settings=settings)
+            # The first server only: agents never wait for each other, nor
+            # for the other servers (they register through the local LB).
+            cmd = self._join(name, agent, "agent", script, agent_stdin,
+                             [installs[agent.name], lbs[agent.name], first_server])
+            self.agents[agent.name] = cmd
+            self._member(name, first, agent, "agent", cmd)
+
+        kubeconfig_cmd, kubeconfig = read_kubeconfig(
+            name, first, path=KUBECONFIG, api_dns_name=spec.kubernetes.api_dns_name,
+            depends_on=[first_server], parent=self,
+        )
+        provider = kubernetes_provider(name, kubeconfig, parent=self)
+        classes = priority_classes(name, provider, depends_on=[kubeconfig_cmd], parent=self)
+        ready = [*self.servers.values(), *self.agents.values(), *self.members.values(), *classes.values()]
+        self.kubeconfig = kubeconfig
+        self.provider = provider
+        self.cluster = KubernetesCluster(
+            name=name,
+            distribution="k3s",
+            api_endpoint=settings.endpoints.in_cluster,
+            kubeconfig=kubeconfig,
+            provider=provider,
+            mesh_mtu=args["mesh_mtu"],
+            pod_cidr=settings.pod_cidr,
+            service_cidr=settings.service_cidr,
+            ready=ready,
+            external_endpoint=first.public_address.apply(lambda a: external_server(spec.kubernetes.api_dns_name, a)),
+            priority_classes=tuple(c[0] for c in CLASSES),
+            kube_proxy=spec.kubernetes.kube_proxy,
+            warnings=() if spec.kubernetes.api_dns_name else (NOT_HA_WARNING.format(node=first.name),),
+        )
+        self.register_outputs({"apiEndpoint": settings.endpoints.in_cluster, "kubeconfig": kubeconfig})
+
+    def _join(self, name, node, role, script, stdin, deps) -> command.remote.Command:
+        return command.remote.Command(
+            f"{name}-{node.name}-k3s-{role}",
+            connection=node.ssh.remote(),
+            create=script,
+            update=script,
+            stdin=stdin,
+            delete=render_script(SCRIPTS / "k3s-uninstall.sh", {"K3S_ROLE": role}),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=deps),
+        )
+
+    def _member(self, name, first: Node, node: Node, role: str, joined) -> command.remote.Command:
+        member = command.remote.Command(
+            f"{name}-{node.name}-member",
+            connection=first.ssh.remote(),
+            create=render_script(SCRIPTS / "k3s-member.sh", {"NODE_NAME": node.name}),
+            delete=render_script(SCRIPTS / "k3s-member-remove.sh", {
+                "NODE_NAME": node.name, "NODE_IP": node.mesh_ip, "K3S_ROLE": role,
+            }),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[joined]),
+        )
+        self.members[node.name] = member
+        return member
+
+
+def _node_script(role: str, config: str, *, first: bool, others: list[str], settings: K3sSettings) -> str:
+    return render_script(SCRIPTS / "k3s-node.sh", {
+        "K3S_ROLE": role,
+        "K3S_CONFIG": config,
+        "FIRST_SERVER": first,
+        "OTHER_SERVERS": others,
+        "JOIN_SERVER": settings.endpoints.in_cluster,
+        "K3S_VERSION": settings.version,
+    })
+
+
+def _s3_secrets(spec: ClusterSpec, credentials) -> dict[str, pulumi.Input[str]]:
+    snapshots = spec.kubernetes.etcd_snapshots
+    if not (snapshots.enabled and snapshots.s3 is not None):
+        return {}
+    if credentials is None:
+        raise ValueError(
+            "kubernetes.etcdSnapshots.s3 is set but the secret config keys "
+            "sovereign-cloud:etcdS3AccessKey / etcdS3SecretKey are missing"
+        )
+    access, secret = credentials
+    return {"ETCD_S3_ACCESS_KEY": access, "ETCD_S3_SECRET_KEY": secret}

@@ -1,0 +1,212 @@
+"""KubeadmCluster: upstream Kubernetes with external (or stacked) etcd."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+import pulumi_command as command
+import pulumi_random as random
+
+from components.compute.node import Node
+from components.remote.script import render_script
+from components.spec import ClusterSpec
+
+from ..common.access import kubernetes_provider, read_kubeconfig
+from ..common.endpoint import NOT_HA_WARNING, external_server
+from ..common.local_lb import api_load_balancers
+from ..common.priority import CLASSES, priority_classes
+from ..common.secrets import bootstrap_token, certificate_key, stdin_secrets
+from ..contract import KubernetesCluster
+from .config import (
+    ADMIN_KUBECONFIG,
+    KubeadmSettings,
+    cluster_configuration,
+    encryption_configuration,
+    init_configuration,
+    join_configuration,
+    kubelet_configuration,
+    render,
+)
+
+SCRIPTS = Path(__file__).parent / "scripts"
+
+
+class KubeadmClusterArgs(TypedDict):
+    spec: ClusterSpec
+    nodes: list[Node]
+    """Every node of the stack; etcd-only nodes are left to ``etcd``."""
+    after: dict[str, list[pulumi.Resource]]
+    """Per node name: what must be done first (the node's mesh)."""
+    mesh_mtu: int
+    etcd: NotRequired[Any]
+    """An ``components.cluster.etcd.ExternalEtcd`` (endpoints, ca_cert_pem,
+    client_cert_pem, client_key_pem, ready); None: etcd stacked on the
+    control planes."""
+
+
+class KubeadmCluster(pulumi.ComponentResource):
+    """kubeadm over the mesh.
+
+    Order: containerd + pinned packages and the local API load balancer on
+    every Kubernetes node in parallel after its mesh; ``kubeadm init`` on
+    the first control plane once etcd is ready; the join credentials
+    (token, uploaded certificates) on the first control plane; the other
+    control planes join one after another; workers join in parallel, each
+    depending only on the first control plane's init and credentials.
+    """
+
+    cluster: KubernetesCluster
+    init: command.remote.Command
+    joins: dict[str, command.remote.Command]
+    members: dict[str, command.remote.Command]
+
+    def __init__(self, name: str, args: KubeadmClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("sovereign:cluster:KubeadmCluster", name, {}, opts)
+        spec, after, etcd = args["spec"], args["after"], args.get("etcd")
+        nodes = [n for n in args["nodes"] if n.is_control_plane or n.is_worker]
+        control_planes = [n for n in nodes if n.is_control_plane]
+        workers = [n for n in nodes if not n.is_control_plane]
+        if not control_planes:
+            raise ValueError("nodeGroups: a kubeadm cluster needs at least one node with the control-plane role")
+        if etcd is None and any(n.is_etcd and not n.is_control_plane for n in args["nodes"]):
+            raise ValueError("nodeGroups: dedicated etcd nodes need an ExternalEtcd (args['etcd'])")
+        first = control_planes[0]
+        settings = KubeadmSettings.from_spec(spec, external_etcd=etcd is not None)
+        airgap = spec.kubernetes.airgap
+        child = pulumi.ResourceOptions(parent=self)
+        etcd_ready = list(etcd.ready) if etcd is not None else []
+
+        token = bootstrap_token(f"{name}-bootstrap-token", child)
+        cert_key = certificate_key(f"{name}-certificate-key", child)
+        encryption_key = random.RandomPassword(f"{name}-encryption-key", length=32, special=False, opts=child)
+        encryption = pulumi.Output.secret(encryption_key.result.apply(
+            lambda k: encryption_configuration(base64.b64encode(k.encode()).decode())))
+        cp_secrets = {"BOOTSTRAP_TOKEN": token, "CERTIFICATE_KEY": cert_key, "ENCRYPTION_CONFIG": encryption}
+        if etcd is not None:
+            cp_secrets |= {"ETCD_CA": etcd.ca_cert_pem, "ETCD_CERT": etcd.client_cert_pem, "ETCD_KEY": etcd.client_key_pem}
+        cp_stdin = stdin_secrets(cp_secrets)
+        worker_stdin = stdin_secrets({"BOOTSTRAP_TOKEN": token})
+
+        lbs = api_load_balancers(name, nodes, control_planes, airgap=airgap.enabled,
+                                 artifacts_dir=airgap.artifacts_dir, after=after, parent=self)
+        packages_script = render_script(SCRIPTS / "kubeadm-packages.sh", {
+            "K8S_VERSION": "{}.{}.{}".format(*settings.version), "K8S_MINOR": settings.minor,
+            "AIRGAP": airgap.enabled, "ARTIFACTS_DIR": airgap.artifacts_dir,
+        })
+        packages = {
+            n.name: command.remote.Command(
+                f"{name}-{n.name}-k8s-packages", connection=n.ssh.remote(),
+                create=packages_script, update=packages_script,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=after.get(n.name, [])),
+            )
+            for n in nodes
+        }
+
+        endpoints = etcd.endpoints if etcd is not None else []
+        public = pulumi.Output.all(pulumi.Output.from_input(endpoints),
+                                   *[n.public_address for n in control_planes])
+        init_config = public.apply(lambda r: render(
+            cluster_configuration(settings, control_planes, etcd_endpoints=list(r[0]), public_addresses=list(r[1:])),
+            init_configuration(settings, first),
+            kubelet_configuration(),
+        ))
+        self.init_config = init_config
+        self.init = command.remote.Command(
+            f"{name}-{first.name}-kubeadm-init",
+            connection=first.ssh.remote(),
+            create=init_config.apply(lambda cfg: render_script(SCRIPTS / "kubeadm-init.sh", {
+                "KUBEADM_CONFIG": cfg,
+                "OTHER_CONTROL_PLANES": [n.mesh_ip for n in control_planes[1:]],
+                "EXTERNAL_ETCD": etcd is not None,
+            })),
+            stdin=cp_stdin,
+            delete=render_script(SCRIPTS / "kubeadm-reset.sh"),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[packages[first.name], lbs[first.name], *etcd_ready]),
+        )
+        ca_hash = self.init.stdout.apply(lambda out: out.strip().splitlines()[-1] if out.strip() else "")
+
+        joiners = control_planes[1:] + workers
+        credentials = command.remote.Command(
+            f"{name}-join-credentials",
+            connection=first.ssh.remote(),
+            create=render_script(SCRIPTS / "kubeadm-join-credentials.sh", {
+                "JOINERS": [n.name for n in joiners], "UPLOAD_CERTS": len(control_planes) > 1,
+            }),
+            update=render_script(SCRIPTS / "kubeadm-join-credentials.sh", {
+                "JOINERS": [n.name for n in joiners], "UPLOAD_CERTS": len(control_planes) > 1,
+            }),
+            stdin=worker_stdin,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.init]),
+        )
+
+        self.joins, self.members, self.join_configs = {}, {}, {}
+        previous: pulumi.Resource = credentials
+        for cp in control_planes[1:]:
+            cmd = self._join(name, cp, settings, ca_hash, cp_stdin, etcd is not None,
+                             [packages[cp.name], lbs[cp.name], credentials, previous, *etcd_ready])
+            previous = self._member(name, first, cp, "control-plane", cmd, stacked=etcd is None)
+        for worker in workers:
+            cmd = self._join(name, worker, settings, ca_hash, worker_stdin, etcd is not None,
+                             [packages[worker.name], lbs[worker.name], credentials])
+            self._member(name, first, worker, "worker", cmd, stacked=etcd is None)
+
+        kubeconfig_cmd, kubeconfig = read_kubeconfig(
+            name, first, path=ADMIN_KUBECONFIG, api_dns_name=spec.kubernetes.api_dns_name,
+            depends_on=[self.init], parent=self,
+        )
+        provider = kubernetes_provider(name, kubeconfig, parent=self)
+        classes = priority_classes(name, provider, depends_on=[kubeconfig_cmd], parent=self)
+        self.kubeconfig = kubeconfig
+        self.provider = provider
+        self.cluster = KubernetesCluster(
+            name=name,
+            distribution="kubeadm",
+            api_endpoint=settings.endpoints.in_cluster,
+            kubeconfig=kubeconfig,
+            provider=provider,
+            mesh_mtu=args["mesh_mtu"],
+            pod_cidr=settings.pod_cidr,
+            service_cidr=settings.service_cidr,
+            ready=[self.init, *self.joins.values(), *self.members.values(), *classes.values()],
+            external_endpoint=first.public_address.apply(lambda a: external_server(spec.kubernetes.api_dns_name, a)),
+            priority_classes=tuple(c[0] for c in CLASSES),
+            kube_proxy=spec.kubernetes.kube_proxy,
+            warnings=() if spec.kubernetes.api_dns_name else (NOT_HA_WARNING.format(node=first.name),),
+        )
+        self.register_outputs({"apiEndpoint": settings.endpoints.in_cluster, "kubeconfig": kubeconfig})
+
+    def _join(self, name, node: Node, settings, ca_hash, stdin, external_etcd: bool, deps) -> command.remote.Command:
+        control_plane = node.is_control_plane
+        config = ca_hash.apply(lambda h: render(
+            join_configuration(settings, node, ca_cert_hash=h, control_plane=control_plane)))
+        self.join_configs[node.name] = config
+        cmd = command.remote.Command(
+            f"{name}-{node.name}-kubeadm-join",
+            connection=node.ssh.remote(),
+            create=config.apply(lambda cfg: render_script(SCRIPTS / "kubeadm-join.sh", {
+                "KUBEADM_CONFIG": cfg,
+                "ROLE": "control-plane" if control_plane else "worker",
+                "EXTERNAL_ETCD": external_etcd,
+            })),
+            stdin=stdin,
+            delete=render_script(SCRIPTS / "kubeadm-reset.sh"),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=deps),
+        )
+        self.joins[node.name] = cmd
+        return cmd
+
+    def _member(self, name, first: Node, node: Node, role: str, joined, *, stacked: bool) -> command.remote.Command:
+        member = command.remote.Command(
+            f"{name}-{node.name}-member",
+            connection=first.ssh.remote(),
+            create=render_script(SCRIPTS / "kubeadm-member.sh", {"NODE_NAME": node.name}),
+            delete=render_script(SCRIPTS / "kubeadm-member-remove.sh", {
+                "NODE_NAME": node.name, "NODE_IP": node.mesh_ip, "ROLE": role, "STACKED_ETCD": stacked,
+            }),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[joined]),
+        )
+        self.members[node.name] = member
+        return member

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# containerd (systemd cgroups) and kubelet/kubeadm/kubectl pinned to one version.
+#
+# Parameters (environment):
+#   K8S_VERSION      e.g. 1.31.4 (packages 1.31.4-1.1 from pkgs.k8s.io)
+#   K8S_MINOR        e.g. v1.31 (the pkgs.k8s.io repository of that minor)
+#   AIRGAP           true: install ARTIFACTS_DIR/kubeadm/*.deb and import
+#                    ARTIFACTS_DIR/kubeadm/images/*.tar, never the network
+#   ARTIFACTS_DIR    pre-staged packages and images
+#
+# Runs on every Kubernetes node in parallel, before any kubeadm command.
+# Idempotent: installed versions, repository and configuration are
+# checked first; containerd restarts only when its configuration changed.
+set -euo pipefail
+
+K8S_VERSION="${K8S_VERSION:?K8S_VERSION is required}"
+K8S_MINOR="${K8S_MINOR:?K8S_MINOR is required}"
+AIRGAP="${AIRGAP:-false}"
+ARTIFACTS_DIR="${ARTIFACTS_DIR:-/var/lib/sovereign/airgap}"
+
+# kubeadm runs the kubelet as a systemd service; there is no fallback.
+[ -d /run/systemd/system ] || { echo "kubeadm needs systemd to run the kubelet; use k3s on hosts without systemd" >&2; exit 1; }
+
+pkg_version="${K8S_VERSION}-1.1"
+changed=()
+export DEBIAN_FRONTEND=noninteractive
+
+installed() { [ "$(dpkg-query -W -f='${Version}' "$1" 2> /dev/null || true)" = "$2" ]; }
+
+install_online() {
+  local keyring=/etc/apt/keyrings/kubernetes-apt-keyring.gpg
+  local list=/etc/apt/sources.list.d/kubernetes.list
+  local line="deb [signed-by=${keyring}] https://pkgs.k8s.io/core:/stable:/${K8S_MINOR}/deb/ /"
+  if [ ! -f "$list" ] || [ "$(cat "$list")" != "$line" ]; then
+    mkdir -p /etc/apt/keyrings
+    curl -fsSL "https://pkgs.k8s.io/core:/stable:/${K8S_MINOR}/deb/Release.key" | gpg --dearmor --yes -o "$keyring"
+    printf '%s\n' "$line" > "$list"
+  fi
+  apt-get update -qq > /dev/null
+  apt-mark unhold kubelet kubeadm kubectl > /dev/null 2>&1 || true
+  apt-get install -y -qq --allow-downgrades containerd \
+    "kubelet=${pkg_version}" "kubeadm=${pkg_version}" "kubectl=${pkg_version}" > /dev/null
+}
+
+install_airgap() {
+  local debs=("${ARTIFACTS_DIR}"/kubeadm/*.deb)
+  [ -e "${debs[0]}" ] || { echo "air-gapped install: no packages in ${ARTIFACTS_DIR}/kubeadm" >&2; exit 1; }
+  apt-mark unhold kubelet kubeadm kubectl > /dev/null 2>&1 || true
+  dpkg -i "${debs[@]}" > /dev/null
+}
+
+if ! installed kubeadm "$pkg_version" || ! installed kubelet "$pkg_version" || ! installed kubectl "$pkg_version" \
+  || ! command -v containerd > /dev/null; then
+  if [ "$AIRGAP" = "true" ]; then install_airgap; else install_online; fi
+  changed+=("packages")
+fi
+for pkg in kubelet kubeadm kubectl; do
+  installed "$pkg" "$pkg_version" || { echo "${pkg} ${pkg_version} is not installed" >&2; exit 1; }
+done
+# Upgrades are deliberate (a spec version change), never apt's.
+apt-mark hold kubelet kubeadm kubectl > /dev/null
+
+# containerd with the systemd cgroup driver, as the kubelet is configured.
+mkdir -p /etc/containerd
+wanted="$(containerd config default | sed 's/SystemdCgroup = false/SystemdCgroup = true/')"
+if [ ! -f /etc/containerd/config.toml ] || [ "$(cat /etc/containerd/config.toml)" != "$wanted" ]; then
+  printf '%s\n' "$wanted" > /etc/containerd/config.toml
+  systemctl restart containerd
+  changed+=("containerd")
+fi
+systemctl enable --quiet --now containerd
+systemctl enable --quiet kubelet
+
+if [ "$AIRGAP" = "true" ]; then
+  for image in "${ARTIFACTS_DIR}"/kubeadm/images/*.tar; do
+    [ -e "$image" ] || continue
+    ctr -n k8s.io images import "$image" > /dev/null
+  done
+fi
+echo "kubernetes ${pkg_version} and containerd ready (changed: ${changed[*]:-none})"

@@ -1,0 +1,23 @@
+"""Opt-in add-ons: each module turns the context into an ``AddonPlan``."""
+
+from __future__ import annotations
+
+from ..model import AddonPlan, PlatformContext
+from . import cert_manager, gitops, gpu, ingress_nginx, keycloak, metallb, monitoring, vault
+
+# Install order between add-ons is expressed by ``after`` keys; this order
+# only fixes the order of the plan's listing.
+ADDONS = {
+    "certManager": (cert_manager.plan, lambda a: a.cert_manager.enabled),
+    "ingressNginx": (ingress_nginx.plan, lambda a: a.ingress_nginx.enabled),
+    "metallb": (metallb.plan, lambda a: a.metallb.enabled),
+    "monitoring": (monitoring.plan, lambda a: a.monitoring.enabled),
+    "gitops": (gitops.plan, lambda a: a.gitops.enabled),
+    "vault": (vault.plan, lambda a: a.vault.enabled),
+    "keycloak": (keycloak.plan, lambda a: a.keycloak.enabled),
+    "gpu": (gpu.plan, lambda a: a.gpu.enabled),
+}
+
+
+def addon_plans(ctx: PlatformContext) -> list[AddonPlan]:
+    return [build(ctx) for build, enabled in ADDONS.values() if enabled(ctx.addons)]

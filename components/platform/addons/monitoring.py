@@ -1,0 +1,151 @@
+"""Monitoring: kube-prometheus-stack (Prometheus, Alertmanager, Grafana,
+node-exporter, kube-state-metrics), goldpinger, a WireGuard exporter on
+every node and the project's alert rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...mesh.wireguard import INTERFACE
+from ..chart_values import GoldpingerValues, KubePrometheusStackValues, typed
+from ..charts import CHARTS
+from ..model import AddonPlan, Manifest, PlatformContext, Release, Workload
+from ..objects import custom, metadata, namespace
+from ..profiles import requests
+from ..values import deep_merge
+
+NAMESPACE = CHARTS["kube-prometheus-stack"].namespace
+GRAFANA_SSO_SECRET = "grafana-sso"
+WG_EXPORTER_IMAGE = "docker.io/mindflavor/prometheus-wireguard-exporter:3.6.6"
+WG_EXPORTER_PORT = 9586
+TOLERATE_ALL = [{"operator": "Exists"}]
+
+
+def values(ctx: PlatformContext) -> dict[str, Any]:
+    mon = ctx.addons.monitoring
+    grafana: dict[str, Any] = {"resources": requests(ctx.profile, "grafana")}
+    kc = ctx.addons.keycloak
+    if kc.enabled:
+        # Client secret from a Secret the keycloak add-on writes (env var
+        # GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET), never in the values.
+        base = f"https://{kc.hostname}/realms/{kc.realm}/protocol/openid-connect"
+        grafana["envFromSecret"] = GRAFANA_SSO_SECRET
+        grafana["grafana.ini"] = {
+            "server": {"root_url": f"https://{kc.grafana_host}" if kc.grafana_host else "%(protocol)s://%(domain)s/"},
+            "auth.generic_oauth": {
+                "enabled": True, "name": "Keycloak", "client_id": "grafana", "allow_sign_up": True,
+                "scopes": "openid profile email", "auth_url": f"{base}/auth", "token_url": f"{base}/token",
+                "api_url": f"{base}/userinfo",
+            },
+        }
+    prom_spec: dict[str, Any] = {
+        "retention": mon.retention,
+        "resources": requests(ctx.profile, "prometheus"),
+        # Pick up every rule/monitor, not only the chart's own.
+        "ruleSelectorNilUsesHelmValues": False,
+        "serviceMonitorSelectorNilUsesHelmValues": False,
+        "podMonitorSelectorNilUsesHelmValues": False,
+    }
+    if ctx.priority():
+        prom_spec["priorityClassName"] = ctx.priority()
+    return typed(KubePrometheusStackValues, {
+        "crds": {"enabled": True},
+        "prometheus": {"prometheusSpec": prom_spec},
+        "alertmanager": {"alertmanagerSpec": {"resources": requests(ctx.profile, "alertmanager")}},
+        "grafana": grafana,
+        "prometheusOperator": {"resources": requests(ctx.profile, "prometheus-operator")},
+        "kube-state-metrics": {"resources": requests(ctx.profile, "kube-state-metrics")},
+        "prometheus-node-exporter": {"resources": requests(ctx.profile, "node-exporter"), "tolerations": TOLERATE_ALL},
+        # Embedded etcd on k3s servers / stacked or external etcd on kubeadm.
+        "kubeEtcd": {"enabled": True},
+    })
+
+
+def goldpinger_values(ctx: PlatformContext) -> dict[str, Any]:
+    return typed(GoldpingerValues, {"resources": requests(ctx.profile, "goldpinger"), "tolerations": TOLERATE_ALL,
+                                    "serviceMonitor": {"enabled": True}})
+
+
+def alert_rules(ctx: PlatformContext) -> dict[str, Any]:
+    mon = ctx.addons.monitoring
+    return {"groups": [{"name": "sovereign-cloud", "rules": [
+        {"alert": "NodeAvailableMemoryLow",
+         "expr": f"node_memory_MemAvailable_bytes < {mon.memory_alert_mb} * 1024 * 1024",
+         "for": "2m", "labels": {"severity": "critical"},
+         "annotations": {"summary": f"{{{{ $labels.instance }}}} has less than {mon.memory_alert_mb} MiB available; "
+                                    "the OOM killer is next"}},
+        {"alert": "WireGuardPeerNoHandshake",
+         "expr": f"time() - wireguard_latest_handshake_seconds{{interface=\"{INTERFACE}\"}} "
+                 f"> {mon.wireguard_handshake_minutes * 60}",
+         "for": "1m", "labels": {"severity": "warning"},
+         "annotations": {"summary": f"{{{{ $labels.instance }}}}: mesh peer {{{{ $labels.public_key }}}} without a "
+                                    f"handshake for {mon.wireguard_handshake_minutes} minutes"}},
+        {"alert": "EtcdNoLeader", "expr": "etcd_server_has_leader == 0", "for": "1m",
+         "labels": {"severity": "critical"},
+         "annotations": {"summary": "etcd member {{ $labels.instance }} has no leader"}},
+        {"alert": "CertificateExpiringSoon",
+         "expr": f"certmanager_certificate_expiration_timestamp_seconds - time() < {mon.cert_expiry_days} * 24 * 3600",
+         "for": "1h", "labels": {"severity": "warning"},
+         "annotations": {"summary": f"certificate {{{{ $labels.namespace }}}}/{{{{ $labels.name }}}} expires within "
+                                    f"{mon.cert_expiry_days} days"}},
+    ]}]}
+
+
+def wireguard_exporter(ctx: PlatformContext) -> list[Manifest]:
+    """Handshake ages of the mesh (wg0) on every node, for the alert above."""
+    labels = {"app.kubernetes.io/name": "wireguard-exporter"}
+    ds = Manifest("monitoring/wireguard-exporter", {
+        "apiVersion": "apps/v1", "kind": "DaemonSet",
+        "metadata": metadata("wireguard-exporter", NAMESPACE, labels),
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "hostNetwork": True,
+                    "tolerations": TOLERATE_ALL,
+                    **({"priorityClassName": ctx.priority()} if ctx.priority() else {}),
+                    "containers": [{
+                        "name": "exporter",
+                        "image": WG_EXPORTER_IMAGE,
+                        "args": ["-i", INTERFACE, "-p", str(WG_EXPORTER_PORT)],
+                        "ports": [{"name": "metrics", "containerPort": WG_EXPORTER_PORT}],
+                        "resources": requests(ctx.profile, "wireguard-exporter"),
+                        "securityContext": {"capabilities": {"add": ["NET_ADMIN"], "drop": ["ALL"]}},
+                    }],
+                },
+            },
+        },
+    }, after=[f"ns/{NAMESPACE}"])
+    monitor = custom("monitoring/wireguard-podmonitor", "monitoring.coreos.com/v1", "PodMonitor", "wireguard-exporter", {
+        "selector": {"matchLabels": labels},
+        "podMetricsEndpoints": [{"port": "metrics", "interval": "30s"}],
+    }, namespace=NAMESPACE, after=["kube-prometheus-stack"])
+    return [ds, monitor]
+
+
+def plan(ctx: PlatformContext) -> AddonPlan:
+    mon = ctx.addons.monitoring
+    ns = namespace(NAMESPACE, labels={"pod-security.kubernetes.io/enforce": "privileged"})
+    v = deep_merge(values(ctx), mon.values)
+    releases = [Release("kube-prometheus-stack", CHARTS["kube-prometheus-stack"], v,
+                        after=[ns.key] + (["keycloak/grafana-secret"] if ctx.addons.keycloak.enabled else []))]
+    workloads = [
+        Workload("kube-prometheus-stack", "prometheus", "StatefulSet", ("prometheus", "prometheusSpec", "resources")),
+        Workload("kube-prometheus-stack", "alertmanager", "StatefulSet", ("alertmanager", "alertmanagerSpec", "resources")),
+        Workload("kube-prometheus-stack", "grafana", "Deployment", ("grafana", "resources")),
+        Workload("kube-prometheus-stack", "prometheus-operator", "Deployment", ("prometheusOperator", "resources")),
+        Workload("kube-prometheus-stack", "kube-state-metrics", "Deployment", ("kube-state-metrics", "resources")),
+        Workload("kube-prometheus-stack", "node-exporter", "DaemonSet", ("prometheus-node-exporter", "resources"),
+                 placement="all"),
+        Workload("monitoring/wireguard-exporter", "wireguard-exporter", "DaemonSet",
+                 ("spec", "template", "spec", "containers", 0, "resources"), placement="all"),
+    ]
+    if mon.goldpinger:
+        releases.append(Release("goldpinger", CHARTS["goldpinger"], goldpinger_values(ctx),
+                                 after=[ns.key, "kube-prometheus-stack"]))
+        workloads.append(Workload("goldpinger", "goldpinger", "DaemonSet", ("resources",), placement="all"))
+    rule = custom("monitoring/rules", "monitoring.coreos.com/v1", "PrometheusRule", "sovereign-cloud-alerts",
+                  alert_rules(ctx), namespace=NAMESPACE, after=["kube-prometheus-stack"])
+    return AddonPlan("monitoring", releases=releases, manifests=[ns, *wireguard_exporter(ctx), rule],
+                     workloads=workloads)

@@ -1,0 +1,36 @@
+"""Every Helm chart the platform installs, pinned in one table.
+
+Bump a version here (and only here) deliberately: the tests assert these
+exact versions reach the Helm releases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ChartRef:
+    chart: str
+    repo: str
+    version: str
+    namespace: str
+
+
+CHARTS: dict[str, ChartRef] = {
+    "cilium": ChartRef("cilium", "https://helm.cilium.io", "1.18.1", "kube-system"),
+    "tigera-operator": ChartRef("tigera-operator", "https://docs.tigera.io/calico/charts", "v3.30.3", "tigera-operator"),
+    "cert-manager": ChartRef("cert-manager", "https://charts.jetstack.io", "v1.18.2", "cert-manager"),
+    "ingress-nginx": ChartRef("ingress-nginx", "https://kubernetes.github.io/ingress-nginx", "4.13.2", "ingress-nginx"),
+    "metallb": ChartRef("metallb", "https://metallb.github.io/metallb", "0.15.2", "metallb-system"),
+    "kube-prometheus-stack": ChartRef(
+        "kube-prometheus-stack", "https://prometheus-community.github.io/helm-charts", "77.5.0", "monitoring"),
+    "goldpinger": ChartRef("goldpinger", "https://bloomberg.github.io/goldpinger", "1.0.1", "monitoring"),
+    "argo-cd": ChartRef("argo-cd", "https://argoproj.github.io/argo-helm", "8.3.5", "argocd"),
+    "flux2": ChartRef("flux2", "https://fluxcd-community.github.io/helm-charts", "2.16.4", "flux-system"),
+    "vault": ChartRef("vault", "https://helm.releases.hashicorp.com", "0.30.1", "vault"),
+    "keycloakx": ChartRef("keycloakx", "https://codecentric.github.io/helm-charts", "7.1.1", "keycloak"),
+    "nvidia-device-plugin": ChartRef(
+        "nvidia-device-plugin", "https://nvidia.github.io/k8s-device-plugin", "0.17.4", "nvidia-device-plugin"),
+    "gpu-operator": ChartRef("gpu-operator", "https://helm.ngc.nvidia.com/nvidia", "v25.3.2", "gpu-operator"),
+}

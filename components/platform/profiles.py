@@ -1,0 +1,93 @@
+"""Resource profiles: the requests the project sets on every pod it installs.
+
+``small`` is for 4 GB nodes (seed 001: old ThinkCentres with K3s): every
+summed request on a node must leave at least 1 GB for workloads after the
+kubelet reservations. ``standard`` follows the charts' usual sizing.
+Requests only (no CPU limits; memory limits are left to the charts), since
+the scheduler places pods on requests.
+"""
+
+from __future__ import annotations
+
+from .values import Resources
+
+# workload id -> (cpu, memory) requests.
+PROFILES: dict[str, dict[str, tuple[str, str]]] = {
+    "small": {
+        "cilium-agent": ("50m", "160Mi"),
+        "cilium-operator": ("25m", "64Mi"),
+        "hubble-relay": ("10m", "32Mi"),
+        "tigera-operator": ("25m", "64Mi"),
+        "calico-node": ("100m", "128Mi"),
+        "calico-typha": ("25m", "64Mi"),
+        "calico-kube-controllers": ("10m", "48Mi"),
+        "calico-apiserver": ("10m", "48Mi"),
+        "cert-manager": ("10m", "32Mi"),
+        "ingress-nginx": ("50m", "96Mi"),
+        "metallb-controller": ("10m", "32Mi"),
+        "metallb-speaker": ("10m", "48Mi"),
+        "prometheus": ("100m", "320Mi"),
+        "prometheus-operator": ("20m", "48Mi"),
+        "alertmanager": ("10m", "32Mi"),
+        "grafana": ("25m", "96Mi"),
+        "node-exporter": ("10m", "24Mi"),
+        "kube-state-metrics": ("10m", "40Mi"),
+        "goldpinger": ("5m", "24Mi"),
+        "wireguard-exporter": ("5m", "16Mi"),
+        "argocd-controller": ("100m", "256Mi"),
+        "argocd-repo-server": ("25m", "96Mi"),
+        "argocd-server": ("25m", "64Mi"),
+        "argocd-redis": ("10m", "32Mi"),
+        "argocd-applicationset": ("10m", "32Mi"),
+        "flux-controller": ("25m", "64Mi"),
+        "vault": ("50m", "128Mi"),
+        "vault-injector": ("10m", "32Mi"),
+        "keycloak": ("100m", "512Mi"),
+        "nvidia-device-plugin": ("10m", "32Mi"),
+        "gpu-operator": ("50m", "128Mi"),
+    },
+    "standard": {
+        "cilium-agent": ("100m", "384Mi"),
+        "cilium-operator": ("50m", "128Mi"),
+        "hubble-relay": ("50m", "64Mi"),
+        "tigera-operator": ("50m", "128Mi"),
+        "calico-node": ("250m", "256Mi"),
+        "calico-typha": ("100m", "128Mi"),
+        "calico-kube-controllers": ("50m", "64Mi"),
+        "calico-apiserver": ("50m", "64Mi"),
+        "cert-manager": ("25m", "64Mi"),
+        "ingress-nginx": ("100m", "128Mi"),
+        "metallb-controller": ("25m", "64Mi"),
+        "metallb-speaker": ("25m", "64Mi"),
+        "prometheus": ("250m", "1Gi"),
+        "prometheus-operator": ("50m", "128Mi"),
+        "alertmanager": ("25m", "64Mi"),
+        "grafana": ("100m", "256Mi"),
+        "node-exporter": ("25m", "32Mi"),
+        "kube-state-metrics": ("25m", "64Mi"),
+        "goldpinger": ("10m", "32Mi"),
+        "wireguard-exporter": ("10m", "32Mi"),
+        "argocd-controller": ("250m", "512Mi"),
+        "argocd-repo-server": ("100m", "256Mi"),
+        "argocd-server": ("50m", "128Mi"),
+        "argocd-redis": ("50m", "64Mi"),
+        "argocd-applicationset": ("25m", "64Mi"),
+        "flux-controller": ("50m", "128Mi"),
+        "vault": ("250m", "256Mi"),
+        "vault-injector": ("25m", "64Mi"),
+        "keycloak": ("500m", "1Gi"),
+        "nvidia-device-plugin": ("25m", "64Mi"),
+        "gpu-operator": ("100m", "256Mi"),
+    },
+}
+
+
+def requests(profile: str, workload: str) -> Resources:
+    """The ``resources`` block for a workload under a profile."""
+    cpu, memory = PROFILES[profile][workload]
+    return {"requests": {"cpu": cpu, "memory": memory}}
+
+
+def replicas(profile: str, wanted: int) -> int:
+    """Replica count of platform Deployments: one on small machines."""
+    return 1 if profile == "small" else wanted

@@ -1,0 +1,85 @@
+"""Shared helpers of the platform tests: run spec -> cloud -> cluster -> platform under mocks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.cluster.contract import KubernetesCluster
+
+from components.spec import catalog_for, parse_cluster_spec
+from stacks.config import REPO_ROOT
+from tests.stack_runner import example_spec, run_components
+
+CRD_SCHEMAS = Path(REPO_ROOT).parent / "shared" / "crd-schemas"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+def make_cluster(spec, cloud, **overrides) -> KubernetesCluster:
+    """The cluster contract, built here (independent of the cluster layer's
+    progress): a real k8s.Provider, ready = every node's mesh command."""
+    provider = k8s.Provider(f"{spec.name}-k8s", kubeconfig=pulumi.Output.secret("apiVersion: v1\nkind: Config\n"))
+    fields = dict(
+        name=spec.name, distribution=spec.distribution, api_endpoint="https://127.0.0.1:7445",
+        kubeconfig=pulumi.Output.secret("kubeconfig"), provider=provider, mesh_mtu=cloud.mesh.mtu,
+        pod_cidr=str(spec.network.pod_cidr), service_cidr=str(spec.network.service_cidr),
+        ready=list(cloud.mesh.ready.values()),
+    )
+    fields.update(overrides)
+    return KubernetesCluster(**fields)
+
+
+def run_platform(spec_dict: dict, **cluster_overrides):
+    """spec -> nodes + mesh (stacks.sovereign.build_cloud) -> contract -> platform."""
+    from components.platform import build_platform
+    from stacks.sovereign import build_cloud
+
+    spec = parse_cluster_spec(spec_dict)
+
+    def program():
+        catalog = catalog_for(spec_dict)
+        cloud = build_cloud(spec, ssh_private_key=pulumi.Output.secret("test-key"), catalog=catalog)
+        cluster = make_cluster(spec, cloud, **cluster_overrides)
+        platform = build_platform(spec, cluster, cloud.nodes)
+        pulumi.export("podMtu", platform.pod_mtu)
+        pulumi.export("meshMtu", cloud.mesh.mtu)
+        pulumi.export("installed", platform.installed)
+        pulumi.export("readyUrns", [r.urn for r in cluster.ready])
+
+    return run_components(program)
+
+
+def releases(run) -> dict[str, object]:
+    """Helm release name -> registered resource."""
+    return {r.inputs["name"]: r for r in run.of_type(RELEASE)}
+
+
+def by_key(run, suffix: str):
+    """The one registered resource whose name ends with ``-<suffix>``."""
+    found = [r for r in run.resources if r.name.endswith(f"-{suffix}")]
+    assert len(found) == 1, f"{len(found)} resources end with {suffix!r}"
+    return found[0]
+
+
+def written_objects(run) -> list[tuple[object, dict]]:
+    """(registered, object) for every Kubernetes object the project writes
+    itself: every kubernetes: resource but Helm releases and the provider."""
+    out = []
+    for r in run.resources:
+        if not r.type.startswith("kubernetes:") or r.type == RELEASE or not r.custom:
+            continue
+        obj = {k: v for k, v in r.inputs.items() if v is not None}
+        out.append((r, obj))
+    return out
+
+
+def load_crd_schema(api_version: str, kind: str) -> dict | None:
+    group, _, version = api_version.rpartition("/")
+    path = CRD_SCHEMAS / group / f"{kind.lower()}_{version}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+__all__ = ["CRD_SCHEMAS", "RELEASE", "by_key", "example_spec", "load_crd_schema", "releases", "run_platform", "written_objects"]

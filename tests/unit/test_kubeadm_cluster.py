@@ -1,0 +1,194 @@
+"""KubeadmCluster under mocks, on the prod example (external etcd) and a
+stacked-etcd variant: dependency graph, documents, secrets, removal paths."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+import yaml
+
+from components.cluster.common.secrets import BOOTSTRAP_TOKEN, CERTIFICATE_KEY
+from components.cluster.kubeadm.config import CERTIFICATE_KEY_PLACEHOLDER, TOKEN_PLACEHOLDER
+from stacks.plan.fakes.cluster import fake_ca_cert_hash
+from tests.stack_runner import example_spec, run_spec
+
+from .cluster_support import deps, leaks, param, plain_text, transitive_deps
+
+CPS = ["cp-paris-1", "cp-sbg-1"]
+WORKERS = ["gpu-paris-1", "gpu-gra-1", "gpu-houston-1", "onprem-paris-1"]
+ETCD_NODES = ["etcd-gra-1", "etcd-fsn-1", "etcd-paris-1"]
+
+
+@pytest.fixture(scope="module")
+def run():
+    return run_spec(example_spec("prod"), stack="prod")
+
+
+def docs(script: str) -> dict:
+    return {d["kind"]: d for d in yaml.safe_load_all(param(script, "KUBEADM_CONFIG"))}
+
+
+def etcd_ready_names(run) -> set[str]:
+    """Resources under the prod-etcd component that some control plane waits for."""
+    component = run.named("prod-etcd")
+    under = set()
+    frontier = [component.urn]
+    while frontier:
+        parent = frontier.pop()
+        for r in run.resources:
+            if r.parent_urn == parent:
+                under.add(r.name)
+                frontier.append(r.urn)
+    return under
+
+
+def test_etcd_is_ready_before_any_control_plane(run):
+    under_etcd = etcd_ready_names(run)
+    for name in ["prod-cp-paris-1-kubeadm-init", "prod-cp-sbg-1-kubeadm-join"]:
+        assert deps(run, run.named(name)) & under_etcd, f"{name} waits for no etcd resource"
+        # Through the health check, which itself waits for every member.
+        waited = transitive_deps(run, run.named(name)) & under_etcd
+        for etcd_node in ETCD_NODES:
+            assert any(etcd_node in w for w in waited), f"{name} does not wait for {etcd_node}"
+
+
+def test_init_runs_once_on_the_first_control_plane(run):
+    init = run.named("prod-cp-paris-1-kubeadm-init")
+    assert deps(run, init) >= {"prod-cp-paris-1-k8s-packages", "prod-cp-paris-1-api-lb"}
+    assert not any(d.endswith(("-kubeadm-join", "-kubeadm-init", "-member")) for d in deps(run, init))
+    assert len([r for r in run.resources if r.name.endswith("-kubeadm-init")]) == 1
+    script = init.inputs["create"]
+    assert param(script, "OTHER_CONTROL_PLANES") == "10.42.241.1"
+    assert param(script, "EXTERNAL_ETCD") == "true"
+    assert 'kubeadm init --config "${KUBE_DIR}/kubeadm-init.yaml" --upload-certs' in script
+    assert "refusing kubeadm init" in script  # the second-cluster guard
+    d = docs(script)
+    etcd_ips = {n["mesh_ip"] for n in run.outputs["nodes"] if n["name"] in ETCD_NODES}
+    assert {e.split("//")[1].split(":")[0] for e in d["ClusterConfiguration"]["etcd"]["external"]["endpoints"]} == etcd_ips
+    assert d["ClusterConfiguration"]["networking"]["podSubnet"] == "192.168.0.0/16"
+    assert d["InitConfiguration"]["localAPIEndpoint"]["advertiseAddress"] == "10.42.9.1"
+
+
+def test_control_planes_join_one_at_a_time_with_the_certificate_key(run):
+    join = run.named("prod-cp-sbg-1-kubeadm-join")
+    assert deps(run, join) >= {"prod-join-credentials", "prod-cp-sbg-1-k8s-packages", "prod-cp-sbg-1-api-lb"}
+    d = docs(join.inputs["create"])["JoinConfiguration"]
+    assert d["controlPlane"]["certificateKey"] == CERTIFICATE_KEY_PLACEHOLDER
+    assert d["controlPlane"]["localAPIEndpoint"]["advertiseAddress"] == "10.42.241.1"
+    assert d["discovery"]["bootstrapToken"]["caCertHashes"] == [fake_ca_cert_hash("prod-cp-paris-1-kubeadm-init").strip()]
+    assert param(join.inputs["create"], "ROLE") == "control-plane"
+    credentials = run.named("prod-join-credentials")
+    assert param(credentials.inputs["create"], "UPLOAD_CERTS") == "true"
+    assert param(credentials.inputs["create"], "JOINERS").splitlines() == CPS[1:] + WORKERS
+    assert "prod-cp-paris-1-kubeadm-init" in deps(run, credentials)
+
+
+def test_workers_depend_on_the_first_control_plane_only(run):
+    others = {f"prod-{n}-kubeadm-join" for n in CPS[1:] + WORKERS} | {f"prod-{n}-member" for n in CPS[1:] + WORKERS}
+    for worker in WORKERS:
+        join = run.named(f"prod-{worker}-kubeadm-join")
+        d = deps(run, join)
+        assert d >= {"prod-join-credentials", f"prod-{worker}-k8s-packages", f"prod-{worker}-api-lb"}
+        assert not d & others
+        assert not d & etcd_ready_names(run)
+        doc = docs(join.inputs["create"])["JoinConfiguration"]
+        assert "controlPlane" not in doc
+        assert doc["discovery"]["bootstrapToken"]["apiServerEndpoint"] == "127.0.0.1:7445"
+
+
+def test_labels_and_taints_of_prod_nodes(run):
+    def registration(name):
+        cmd = run.named(f"prod-{name}-kubeadm-join") if name != "cp-paris-1" else run.named("prod-cp-paris-1-kubeadm-init")
+        d = docs(cmd.inputs["create"])
+        return (d.get("JoinConfiguration") or d["InitConfiguration"])["nodeRegistration"]
+
+    def labels(reg):
+        value = next(a["value"] for a in reg["kubeletExtraArgs"] if a["name"] == "node-labels")
+        return dict(item.split("=", 1) for item in value.split(","))
+
+    gpu = registration("gpu-houston-1")
+    assert gpu["taints"] == [{"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}]
+    assert labels(gpu).items() >= {"sovereign.cloud/on-prem": "true", "sovereign.cloud/gpu": "true",
+                           "sovereign.cloud/site": "tensordoc-houston", "topology.kubernetes.io/region": "houston",
+                           "topology.kubernetes.io/zone": "houston", "sovereign.cloud/provider": "existing"}.items()
+    assert labels(registration("gpu-gra-1"))["topology.kubernetes.io/zone"] == "GRA11"
+    onprem = registration("onprem-paris-1")
+    assert onprem["taints"] == [] and labels(onprem)["sovereign.cloud/on-prem"] == "true"
+    for cp in CPS:
+        assert registration(cp)["taints"] == [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]
+    nodes = {n["name"]: n["mesh_ip"] for n in run.outputs["nodes"]}
+    for name in CPS + WORKERS:
+        assert {"name": "node-ip", "value": nodes[name]} in registration(name)["kubeletExtraArgs"]
+
+
+def test_etcd_nodes_are_not_kubernetes_nodes(run):
+    for name in ETCD_NODES:
+        for suffix in ("-api-lb", "-k8s-packages", "-kubeadm-join", "-member"):
+            with pytest.raises(KeyError):
+                run.named(f"prod-{name}{suffix}")
+
+
+def test_packages_are_pinned_and_containerd_uses_systemd_cgroups(run):
+    script = run.named("prod-gpu-gra-1-k8s-packages").inputs["create"]
+    assert param(script, "K8S_VERSION") == "1.31.4" and param(script, "K8S_MINOR") == "v1.31"
+    assert "https://pkgs.k8s.io/core:/stable:/${K8S_MINOR}/deb/" in script
+    assert "SystemdCgroup = true" in script and "apt-mark hold kubelet kubeadm kubectl" in script
+
+
+def test_tokens_and_keys_are_secrets_in_the_right_formats(run):
+    stdin = run.named("prod-cp-sbg-1-kubeadm-join").inputs["stdin"]
+    values = {k: base64.b64decode(v).decode() for k, v in (line.split("=", 1) for line in stdin.splitlines())}
+    assert BOOTSTRAP_TOKEN.match(values["BOOTSTRAP_TOKEN"])
+    assert CERTIFICATE_KEY.match(values["CERTIFICATE_KEY"])
+    assert yaml.safe_load(values["ENCRYPTION_CONFIG"])["kind"] == "EncryptionConfiguration"
+    assert {"ETCD_CA", "ETCD_CERT", "ETCD_KEY"} <= set(values)
+    worker_stdin = run.named("prod-gpu-paris-1-kubeadm-join").inputs["stdin"]
+    assert [line.split("=", 1)[0] for line in worker_stdin.splitlines()] == ["BOOTSTRAP_TOKEN"]
+    for name in ["prod-cp-paris-1-kubeadm-init", "prod-join-credentials"] + [f"prod-{n}-kubeadm-join" for n in CPS[1:] + WORKERS]:
+        cmd = run.named(name)
+        assert "stdin" in cmd.secret_paths
+        assert TOKEN_PLACEHOLDER in cmd.inputs["create"] or name == "prod-join-credentials"
+    for secret in (values["BOOTSTRAP_TOKEN"], values["CERTIFICATE_KEY"], values["ETCD_KEY"]):
+        assert leaks(run, secret) == []
+        assert secret not in plain_text(run)
+
+
+def test_removal_paths(run):
+    member = run.named("prod-cp-sbg-1-member")
+    delete = member.inputs["delete"]
+    assert param(delete, "ROLE") == "control-plane" and param(delete, "STACKED_ETCD") == "false"
+    assert "it is the last control plane" in delete
+    assert "prod-cp-sbg-1-kubeadm-join" in deps(run, member)
+    assert "kubeadm reset --force" in run.named("prod-cp-sbg-1-kubeadm-join").inputs["delete"]
+    assert param(run.named("prod-gpu-gra-1-member").inputs["delete"], "ROLE") == "worker"
+
+
+def test_kubeconfig_comes_from_the_first_control_plane(run):
+    cmd = run.named("prod-kubeconfig")
+    assert param(cmd.inputs["create"], "KUBECONFIG_PATH") == "/etc/kubernetes/admin.conf"
+    assert "prod-cp-paris-1-kubeadm-init" in deps(run, cmd)
+    assert "kubeconfig" in run.secret_outputs
+
+
+def stacked_spec() -> dict:
+    spec = example_spec("prod")
+    for name in ("etcd-gra", "etcd-fsn", "etcd-paris"):
+        del spec["nodeGroups"][name]
+    spec["nodeGroups"]["cp-fsn"] = {"provider": "hetzner", "region": "fsn1", "instanceType": "cx22", "count": 1,
+                                    "roles": ["control-plane"]}
+    return spec
+
+
+def test_stacked_etcd_variant():
+    run = run_spec(stacked_spec(), stack="prod")
+    init = run.named("prod-cp-paris-1-kubeadm-init")
+    assert "local" in docs(init.inputs["create"])["ClusterConfiguration"]["etcd"]
+    assert param(init.inputs["create"], "EXTERNAL_ETCD") == "false"
+    # Control planes join one after another.
+    assert "prod-cp-sbg-1-member" in deps(run, run.named("prod-cp-fsn-1-kubeadm-join"))
+    delete = run.named("prod-cp-fsn-1-member").inputs["delete"]
+    assert param(delete, "STACKED_ETCD") == "true"
+    assert delete.index("quorum needs") < delete.index("member/remove") < delete.index("kubectl drain")
+    stdin = run.named("prod-cp-sbg-1-kubeadm-join").inputs["stdin"]
+    assert "ETCD_KEY" not in {line.split("=", 1)[0] for line in stdin.splitlines()}
