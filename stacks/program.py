@@ -7,7 +7,7 @@ import pulumi
 from components.spec import SpecError, catalog_for, parse_cluster_spec
 
 from .config import CLUSTER_KEY, ETCD_S3_ACCESS_KEY, ETCD_S3_SECRET_KEY, SSH_PRIVATE_KEY
-from .sovereign import build_cloud, build_cluster
+from .sovereign import build_cloud, build_cluster, build_platform
 
 
 def main() -> None:
@@ -31,6 +31,9 @@ def main() -> None:
     pulumi.export("apiEndpoint", cluster.external_endpoint)
     # Admin credentials: a secret stack output, never plain.
     pulumi.export("kubeconfig", pulumi.Output.secret(cluster.kubeconfig))
+    platform = build_platform(spec, cluster, cloud.nodes)
+    pulumi.export("podMtu", platform.pod_mtu)
+    pulumi.export("addons", platform.installed)
 
 
 def _etcd_s3_credentials(config: pulumi.Config, spec):

@@ -15,6 +15,7 @@ from components.cluster.contract import KubernetesCluster
 from components.mesh.wireguard import INTERFACE, WireGuardMesh
 from components.node.baseline import NodeBaseline
 from components.node.ports import cluster_ports
+from components.platform import Platform
 from components.spec import ClusterSpec
 from components.topology.plan import plan_nodes
 
@@ -121,3 +122,10 @@ def build_cluster(
     return KubeadmCluster(f"{spec.name}", {
         "spec": spec, "nodes": cloud.nodes, "after": after, "mesh_mtu": cloud.mesh.mtu, "etcd": etcd,
     }).cluster
+
+
+def build_platform(spec: ClusterSpec, cluster: KubernetesCluster, nodes: list[Node]) -> Platform:
+    """CNI and the enabled add-ons, through the cluster's provider, after it is ready."""
+    from components.platform import build_platform as platform_for
+
+    return platform_for(spec, cluster, nodes)

@@ -5,8 +5,7 @@ composition calls after the cluster. What it needs from the cluster
 contract (components/cluster/contract.py): ``provider`` (every object goes
 through it), ``ready`` (everything waits for it), ``mesh_mtu`` (pod MTU),
 ``pod_cidr`` (IP pools), ``api_host``/``api_port`` (node-local API for
-Cilium; falls back to ``api_endpoint``), ``kube_proxy`` and
-``priority_classes`` when present.
+Cilium), ``kube_proxy`` and ``priority_classes``.
 """
 
 from __future__ import annotations

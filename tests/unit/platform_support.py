@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pulumi
-import pulumi_kubernetes as k8s
-
-from components.cluster.contract import KubernetesCluster
 
 from components.spec import catalog_for, parse_cluster_spec
 from stacks.config import REPO_ROOT
@@ -18,38 +16,27 @@ CRD_SCHEMAS = Path(REPO_ROOT).parent / "shared" / "crd-schemas"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
-def make_cluster(spec, cloud, **overrides) -> KubernetesCluster:
-    """The cluster contract, built here (independent of the cluster layer's
-    progress): a real k8s.Provider, ready = every node's mesh command."""
-    provider = k8s.Provider(f"{spec.name}-k8s", kubeconfig=pulumi.Output.secret("apiVersion: v1\nkind: Config\n"))
-    fields = dict(
-        name=spec.name, distribution=spec.distribution, api_endpoint="https://127.0.0.1:7445",
-        kubeconfig=pulumi.Output.secret("kubeconfig"), provider=provider, mesh_mtu=cloud.mesh.mtu,
-        pod_cidr=str(spec.network.pod_cidr), service_cidr=str(spec.network.service_cidr),
-        ready=list(cloud.mesh.ready.values()),
-    )
-    fields.update(overrides)
-    return KubernetesCluster(**fields)
-
-
 def run_platform(spec_dict: dict, **cluster_overrides):
-    """spec -> nodes + mesh (stacks.sovereign.build_cloud) -> contract -> platform."""
-    from components.platform import build_platform
-    from stacks.sovereign import build_cloud
+    """spec -> nodes + mesh -> the real cluster layer -> platform, under mocks.
+
+    ``cluster_overrides`` replace fields of the cluster contract (e.g.
+    ``api_port``) to check how the platform follows it.
+    """
+    from stacks.sovereign import build_cloud, build_cluster, build_platform
 
     spec = parse_cluster_spec(spec_dict)
 
     def program():
         catalog = catalog_for(spec_dict)
         cloud = build_cloud(spec, ssh_private_key=pulumi.Output.secret("test-key"), catalog=catalog)
-        cluster = make_cluster(spec, cloud, **cluster_overrides)
+        cluster = dataclasses.replace(build_cluster(spec, cloud), **cluster_overrides)
         platform = build_platform(spec, cluster, cloud.nodes)
         pulumi.export("podMtu", platform.pod_mtu)
         pulumi.export("meshMtu", cloud.mesh.mtu)
         pulumi.export("installed", platform.installed)
         pulumi.export("readyUrns", [r.urn for r in cluster.ready])
 
-    return run_components(program)
+    return run_components(program, stack=spec.name)
 
 
 def releases(run) -> dict[str, object]:

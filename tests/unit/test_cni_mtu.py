@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 
 import pytest
 
 from components.mesh.mtu import mesh_mtu
-from components.platform.context import api_host_port
 from components.platform.mtu import pod_mtu
 
 
@@ -25,9 +23,3 @@ def test_too_small_pod_mtu_is_an_error_naming_the_setting():
     assert pod_mtu(mesh, "calico", "cni") == mesh - 60
     with pytest.raises(ValueError, match="network.encryption='cni' with cilium leaves a pod MTU of 1260.*below 1280"):
         pod_mtu(mesh, "cilium", "cni")
-
-
-def test_api_endpoint_falls_back_when_the_contract_has_no_local_balancer():
-    assert api_host_port(SimpleNamespace(api_host="127.0.0.1", api_port=7445)) == ("127.0.0.1", 7445)
-    assert api_host_port(SimpleNamespace(api_endpoint="https://10.42.0.1:6443")) == ("10.42.0.1", 6443)
-    assert api_host_port(SimpleNamespace(api_endpoint="https://api.example.org")) == ("api.example.org", 6443)

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from components.cluster.common.endpoint import LOCAL_LB_HOST, LOCAL_LB_PORT
 from components.platform.charts import CHARTS
 from tests.unit.platform_support import RELEASE, by_key, example_spec, releases, run_platform
 
@@ -50,8 +51,9 @@ def test_everything_waits_for_the_cluster(prod, budget):
     for run in (prod, budget):
         ready = set(run.outputs["readyUrns"])
         assert ready
-        platform = [r for r in run.resources if r.type.startswith("kubernetes:") and r.custom
-                    and r.type != "pulumi:providers:kubernetes"]
+        platform = [r for r in run.resources if "sovereign:platform:Platform$" in r.urn and r.custom
+                    and r.type.startswith("kubernetes:")]
+        assert platform
         for r in platform:
             assert ready <= set(r.dependencies), r.name
 
@@ -97,9 +99,14 @@ def test_cilium_replaces_kube_proxy_and_encrypts_twice_when_asked():
     spec = example_spec("budget")
     spec["network"]["encryption"] = "cni"
     spec["addons"]["cni"] = {"hubble": True}
-    run = run_platform(spec, kube_proxy=False, api_host="127.0.0.1", api_port=16443)
+    spec.setdefault("kubernetes", {})["kubeProxy"] = False
+    run = run_platform(spec)
     values = releases(run)["cilium"].inputs["values"]
-    assert values["kubeProxyReplacement"] is True and values["k8sServicePort"] == 16443
+    # The API as every node reaches it: the cluster's node-local balancer.
+    assert values["kubeProxyReplacement"] is True
+    assert (values["k8sServiceHost"], values["k8sServicePort"]) == (LOCAL_LB_HOST, LOCAL_LB_PORT)
+    moved = releases(run_platform(spec, api_port=16443))["cilium"].inputs["values"]
+    assert moved["k8sServicePort"] == 16443
     assert values["encryption"] == {"enabled": True, "type": "wireguard", "nodeEncryption": False}
     assert run.outputs["podMtu"] == run.outputs["meshMtu"] - 50 - 80
     assert values["hubble"]["relay"]["enabled"] is True
@@ -174,7 +181,7 @@ def test_alert_rules(prod):
 
 
 def test_sso_client_secrets_are_pulumi_secrets_and_never_chart_values(prod):
-    password = next(r for r in prod.resources if r.type == "random:index/randomPassword:RandomPassword")
+    password = by_key(prod, "platform-keycloak-grafana")
     value = password.outputs["result"]
     realm, grafana = by_key(prod, "keycloak-realm"), by_key(prod, "keycloak-grafana-secret")
     assert realm.secret_paths == ["stringData"] and grafana.secret_paths == ["stringData"]
