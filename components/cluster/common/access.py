@@ -12,7 +12,9 @@ import pulumi_kubernetes as k8s
 from components.compute.node import Node
 from components.remote.script import render_script
 
+from ..contract import KubernetesCluster
 from .endpoint import NOT_HA_WARNING, external_server, rewrite_kubeconfig
+from .priority import CLASSES, priority_classes
 
 SCRIPTS = Path(__file__).parent / "scripts"
 
@@ -57,4 +59,46 @@ def kubernetes_provider(name: str, kubeconfig: pulumi.Output[str], *, parent: pu
         kubeconfig=kubeconfig,
         cluster_identifier=name,
         opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def cluster_contract(
+    name: str,
+    spec,
+    first: Node,
+    settings,
+    *,
+    distribution: str,
+    kubeconfig_path: str,
+    kubeconfig_after: list[pulumi.Resource],
+    joined: list[pulumi.Resource],
+    mesh_mtu: int,
+    parent: pulumi.Resource,
+) -> KubernetesCluster:
+    """Admin access (kubeconfig, provider, PriorityClasses) and the contract
+    the platform layer builds on, the same for every distribution.
+
+    ``settings`` carries ``endpoints``, ``pod_cidr`` and ``service_cidr``;
+    ``joined`` is every node's join (and membership) command.
+    """
+    api_dns_name = spec.kubernetes.api_dns_name
+    kubeconfig_cmd, kubeconfig = read_kubeconfig(
+        name, first, path=kubeconfig_path, api_dns_name=api_dns_name, depends_on=kubeconfig_after, parent=parent,
+    )
+    provider = kubernetes_provider(name, kubeconfig, parent=parent)
+    classes = priority_classes(name, provider, depends_on=[kubeconfig_cmd], parent=parent)
+    return KubernetesCluster(
+        name=name,
+        distribution=distribution,
+        api_endpoint=settings.endpoints.in_cluster,
+        kubeconfig=kubeconfig,
+        provider=provider,
+        mesh_mtu=mesh_mtu,
+        pod_cidr=settings.pod_cidr,
+        service_cidr=settings.service_cidr,
+        ready=[*joined, *classes.values()],
+        external_endpoint=first.public_address.apply(lambda a: external_server(api_dns_name, a)),
+        priority_classes=tuple(c[0] for c in CLASSES),
+        kube_proxy=spec.kubernetes.kube_proxy,
+        warnings=() if api_dns_name else (NOT_HA_WARNING.format(node=first.name),),
     )

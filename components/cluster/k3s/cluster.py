@@ -12,10 +12,8 @@ from components.compute.node import Node
 from components.remote.script import render_script
 from components.spec import ClusterSpec
 
-from ..common.access import kubernetes_provider, read_kubeconfig
-from ..common.endpoint import NOT_HA_WARNING, external_server
+from ..common.access import cluster_contract
 from ..common.local_lb import api_load_balancers
-from ..common.priority import CLASSES, priority_classes
 from ..common.secrets import k3s_token, stdin_secrets
 from ..contract import KubernetesCluster
 from .flags import KUBECONFIG, K3sSettings, agent_flags, config_yaml, server_flags
@@ -105,31 +103,14 @@ class K3sCluster(pulumi.ComponentResource):
             self.agents[agent.name] = cmd
             self._member(name, first, agent, "agent", cmd)
 
-        kubeconfig_cmd, kubeconfig = read_kubeconfig(
-            name, first, path=KUBECONFIG, api_dns_name=spec.kubernetes.api_dns_name,
-            depends_on=[first_server], parent=self,
+        self.cluster = cluster_contract(
+            name, spec, first, settings, distribution="k3s", kubeconfig_path=KUBECONFIG,
+            kubeconfig_after=[first_server], mesh_mtu=args["mesh_mtu"], parent=self,
+            joined=[*self.servers.values(), *self.agents.values(), *self.members.values()],
         )
-        provider = kubernetes_provider(name, kubeconfig, parent=self)
-        classes = priority_classes(name, provider, depends_on=[kubeconfig_cmd], parent=self)
-        ready = [*self.servers.values(), *self.agents.values(), *self.members.values(), *classes.values()]
-        self.kubeconfig = kubeconfig
-        self.provider = provider
-        self.cluster = KubernetesCluster(
-            name=name,
-            distribution="k3s",
-            api_endpoint=settings.endpoints.in_cluster,
-            kubeconfig=kubeconfig,
-            provider=provider,
-            mesh_mtu=args["mesh_mtu"],
-            pod_cidr=settings.pod_cidr,
-            service_cidr=settings.service_cidr,
-            ready=ready,
-            external_endpoint=first.public_address.apply(lambda a: external_server(spec.kubernetes.api_dns_name, a)),
-            priority_classes=tuple(c[0] for c in CLASSES),
-            kube_proxy=spec.kubernetes.kube_proxy,
-            warnings=() if spec.kubernetes.api_dns_name else (NOT_HA_WARNING.format(node=first.name),),
-        )
-        self.register_outputs({"apiEndpoint": settings.endpoints.in_cluster, "kubeconfig": kubeconfig})
+        self.kubeconfig = self.cluster.kubeconfig
+        self.provider = self.cluster.provider
+        self.register_outputs({"apiEndpoint": settings.endpoints.in_cluster, "kubeconfig": self.kubeconfig})
 
     def _join(self, name, node, role, script, stdin, deps) -> command.remote.Command:
         return command.remote.Command(

@@ -14,10 +14,8 @@ from components.compute.node import Node
 from components.remote.script import render_script
 from components.spec import ClusterSpec
 
-from ..common.access import kubernetes_provider, read_kubeconfig
-from ..common.endpoint import NOT_HA_WARNING, external_server
+from ..common.access import cluster_contract
 from ..common.local_lb import api_load_balancers
-from ..common.priority import CLASSES, priority_classes
 from ..common.secrets import bootstrap_token, certificate_key, stdin_secrets
 from ..contract import KubernetesCluster
 from .config import (
@@ -153,30 +151,14 @@ class KubeadmCluster(pulumi.ComponentResource):
                              [packages[worker.name], lbs[worker.name], credentials])
             self._member(name, first, worker, "worker", cmd, stacked=etcd is None)
 
-        kubeconfig_cmd, kubeconfig = read_kubeconfig(
-            name, first, path=ADMIN_KUBECONFIG, api_dns_name=spec.kubernetes.api_dns_name,
-            depends_on=[self.init], parent=self,
+        self.cluster = cluster_contract(
+            name, spec, first, settings, distribution="kubeadm", kubeconfig_path=ADMIN_KUBECONFIG,
+            kubeconfig_after=[self.init], mesh_mtu=args["mesh_mtu"], parent=self,
+            joined=[self.init, *self.joins.values(), *self.members.values()],
         )
-        provider = kubernetes_provider(name, kubeconfig, parent=self)
-        classes = priority_classes(name, provider, depends_on=[kubeconfig_cmd], parent=self)
-        self.kubeconfig = kubeconfig
-        self.provider = provider
-        self.cluster = KubernetesCluster(
-            name=name,
-            distribution="kubeadm",
-            api_endpoint=settings.endpoints.in_cluster,
-            kubeconfig=kubeconfig,
-            provider=provider,
-            mesh_mtu=args["mesh_mtu"],
-            pod_cidr=settings.pod_cidr,
-            service_cidr=settings.service_cidr,
-            ready=[self.init, *self.joins.values(), *self.members.values(), *classes.values()],
-            external_endpoint=first.public_address.apply(lambda a: external_server(spec.kubernetes.api_dns_name, a)),
-            priority_classes=tuple(c[0] for c in CLASSES),
-            kube_proxy=spec.kubernetes.kube_proxy,
-            warnings=() if spec.kubernetes.api_dns_name else (NOT_HA_WARNING.format(node=first.name),),
-        )
-        self.register_outputs({"apiEndpoint": settings.endpoints.in_cluster, "kubeconfig": kubeconfig})
+        self.kubeconfig = self.cluster.kubeconfig
+        self.provider = self.cluster.provider
+        self.register_outputs({"apiEndpoint": settings.endpoints.in_cluster, "kubeconfig": self.kubeconfig})
 
     def _join(self, name, node: Node, settings, ca_hash, stdin, external_etcd: bool, deps) -> command.remote.Command:
         control_plane = node.is_control_plane
