@@ -25,10 +25,10 @@ KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHv0bEd0X2Y9o3wVt0y2Yk7kz1mX6oN1Ck2mM
 
 def spec_for(nodes: int) -> dict:
     """A k3s cluster: 3 servers (hyperconverged when that is all) + workers."""
-    groups = {"cp": {"provider": "hetzner", "region": "fsn1", "instanceType": "cx32", "count": 3,
+    groups = {"cp": {"provider": "hetzner", "region": "fsn1", "instanceType": "cx33", "count": 3,
                      "roles": ["control-plane"] + (["worker"] if nodes == 3 else [])}}
     if nodes > 3:
-        groups["workers"] = {"provider": "hetzner", "region": "nbg1", "instanceType": "cx42",
+        groups["workers"] = {"provider": "hetzner", "region": "nbg1", "instanceType": "cx43",
                              "count": nodes - 3, "roles": ["worker"]}
     return {"name": "bench", "distribution": "k3s", "version": "1.31.4", "ha": True,
             "ssh": {"publicKey": KEY}, "nodeGroups": groups}

@@ -49,7 +49,7 @@ def test_hetzner_server_inputs(stack_run):
     key = run.named("dev-hetzner-ssh-key")
     firewall = run.named("dev-hetzner-main-fw")
     placement = run.named("dev-hetzner-main-spread-0")
-    assert server.inputs["serverType"] == "cx22"
+    assert server.inputs["serverType"] == "cx23"
     assert server.inputs["location"] == "fsn1"
     assert server.inputs["name"] == "dev-main-1"
     assert server.inputs["sshKeys"] == [key.outputs.get("id", server.inputs["sshKeys"][0])]

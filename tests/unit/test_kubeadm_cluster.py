@@ -175,7 +175,7 @@ def stacked_spec() -> dict:
     spec = example_spec("prod")
     for name in ("etcd-gra", "etcd-fsn", "etcd-paris"):
         del spec["nodeGroups"][name]
-    spec["nodeGroups"]["cp-fsn"] = {"provider": "hetzner", "region": "fsn1", "instanceType": "cx22", "count": 1,
+    spec["nodeGroups"]["cp-fsn"] = {"provider": "hetzner", "region": "fsn1", "instanceType": "cx23", "count": 1,
                                     "roles": ["control-plane"]}
     return spec
 

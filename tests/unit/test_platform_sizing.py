@@ -24,9 +24,9 @@ def seed_001(profile: str, groups: dict | None = None) -> dict:
     spec["name"] = "miniwaas"
     spec["network"] = {"cni": "calico", "encryption": "cni"}
     spec["nodeGroups"] = groups or {
-        "ctrl": {"provider": "hetzner", "region": "fsn1", "instanceType": "cx22", "count": 5,
+        "ctrl": {"provider": "hetzner", "region": "fsn1", "instanceType": "cx23", "count": 5,
                  "roles": ["control-plane", "worker"]},
-        "compute": {"provider": "hetzner", "region": "fsn1", "instanceType": "cx22", "count": 6, "roles": ["worker"]},
+        "compute": {"provider": "hetzner", "region": "fsn1", "instanceType": "cx23", "count": 6, "roles": ["worker"]},
     }
     spec["addons"] = {
         "profile": profile,
@@ -40,7 +40,7 @@ def seed_001(profile: str, groups: dict | None = None) -> dict:
     return spec
 
 
-ONE_NODE = {"one": {"provider": "hetzner", "region": "fsn1", "instanceType": "cx22", "count": 1,
+ONE_NODE = {"one": {"provider": "hetzner", "region": "fsn1", "instanceType": "cx23", "count": 1,
                     "roles": ["control-plane", "worker"]}}
 
 

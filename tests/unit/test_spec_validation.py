@@ -73,7 +73,7 @@ def test_k3s_ha_asked_with_one_server():
 
 def test_k3s_etcd_only_group_is_refused():
     spec = example_spec("budget")
-    spec["nodeGroups"]["etcd"] = {"provider": "hetzner", "region": "fsn1", "instanceType": "cx22", "count": 1, "roles": ["etcd"]}
+    spec["nodeGroups"]["etcd"] = {"provider": "hetzner", "region": "fsn1", "instanceType": "cx23", "count": 1, "roles": ["etcd"]}
     issues = issues_of(spec)
     assert "k3s embeds etcd" in issues["cluster.nodeGroups.etcd.roles"]
 
