@@ -9,6 +9,10 @@ import pulumi_kubernetes as k8s
 
 from .common.endpoint import LOCAL_LB_HOST, LOCAL_LB_PORT
 
+# Where every etcd member (embedded, stacked or dedicated) serves /metrics,
+# plain HTTP, reachable over the mesh only.
+ETCD_METRICS_PORT = 2381
+
 
 @dataclass(frozen=True)
 class KubernetesCluster:
@@ -38,5 +42,7 @@ class KubernetesCluster:
     """PriorityClass names created in the cluster, highest first."""
     kube_proxy: bool = True
     """False: the cluster runs no kube-proxy and the CNI must replace it."""
+    etcd_metrics: tuple[str, ...] = ()
+    """Mesh IPs of the etcd members, each serving /metrics on port 2381."""
     warnings: tuple[str, ...] = ()
     """Plan-time warnings about the cluster (e.g. a non-HA external endpoint)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from components.spec.cluster import ClusterSpec
 
-CONTROL_PLANE_TCP = ["6443", "2379-2380", "10250", "10257", "10259"]
+CONTROL_PLANE_TCP = ["6443", "2379-2381", "10250", "10257", "10259"]
 CNI_PORTS = {
     # health checks, VXLAN (udp 8472), Hubble
     "cilium": (["4240", "4244"], ["8472"]),

@@ -82,10 +82,32 @@ class MetallbValues(TypedDict):
     prometheus: dict[str, Any]
 
 
+@with_config(_STRICT)
+class EtcdService(TypedDict):
+    enabled: bool
+    port: int
+    targetPort: int
+
+
+@with_config(_STRICT)
+class EtcdServiceMonitor(TypedDict):
+    enabled: bool
+    scheme: str
+
+
+@with_config(_STRICT)
+class KubeEtcd(TypedDict):
+    """Scrape etcd at explicit endpoints (the chart's kubeEtcd.*)."""
+    enabled: bool
+    endpoints: list[str]
+    service: EtcdService
+    serviceMonitor: EtcdServiceMonitor
+
+
 KubePrometheusStackValues = with_config(_STRICT)(TypedDict("KubePrometheusStackValues", {
     "crds": Toggle, "prometheus": dict[str, Any], "alertmanager": dict[str, Any], "grafana": dict[str, Any],
     "prometheusOperator": WithResources, "kube-state-metrics": WithResources,
-    "prometheus-node-exporter": WithResources, "kubeEtcd": Toggle,
+    "prometheus-node-exporter": WithResources, "kubeEtcd": KubeEtcd,
 }, total=False))
 
 

@@ -27,6 +27,7 @@ def context_from_cluster(spec, cluster: KubernetesCluster, nodes, secrets=None) 
         pod_cidr=cluster.pod_cidr,
         nodes=kube_nodes(nodes),
         priority_classes=cluster.priority_classes,
+        etcd_metrics=cluster.etcd_metrics,
         secrets=dict(secrets or {}),
     )
 

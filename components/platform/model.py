@@ -44,6 +44,8 @@ class PlatformContext:
     pod_cidr: str
     nodes: tuple[NodeFacts, ...]
     priority_classes: tuple[str, ...] = ()
+    etcd_metrics: tuple[str, ...] = ()
+    """Mesh IPs where etcd serves /metrics (port 2381)."""
     # Secret values (Pulumi Outputs in the program, strings in pure tests).
     secrets: dict[str, Any] = field(default_factory=dict)
 

@@ -68,6 +68,7 @@ def test_first_server_flags_exactly():
         "--flannel-backend=none",
         "--disable-network-policy",
         "--secrets-encryption",
+        "--etcd-expose-metrics",
         "--write-kubeconfig-mode=0600",
         "--kubelet-arg=kube-reserved=cpu=250m,memory=512Mi",
         "--kubelet-arg=system-reserved=cpu=250m,memory=512Mi",

@@ -102,8 +102,12 @@ def test_v1beta3_uses_maps_for_extra_args():
 
 def test_stacked_etcd_listens_on_mesh_ips():
     cluster = cluster_configuration(settings(external=False), CPS, etcd_endpoints=[])
+    # Metrics on every address (one ClusterConfiguration for all members):
+    # the firewall opens 2381 on the mesh interface only.
     assert cluster["etcd"] == {"local": {"serverCertSANs": ["10.42.9.1", "10.42.241.1"],
-                                         "peerCertSANs": ["10.42.9.1", "10.42.241.1"]}}
+                                         "peerCertSANs": ["10.42.9.1", "10.42.241.1"],
+                                         "extraArgs": [{"name": "listen-metrics-urls",
+                                                        "value": "http://0.0.0.0:2381"}]}}
 
 
 def test_control_plane_join_document():

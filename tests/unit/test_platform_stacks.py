@@ -234,3 +234,25 @@ def test_calico_baseline_policies(prod):
     assert isolated["ingress"] == [{"action": "Allow", "source": {
         "namespaceSelector": "projectcalico.org/name in {'ingress-nginx', 'monitoring'}"}}]
     assert by_key(prod, "calico-apiserver").urn in by_key(prod, "calico-gnp-isolated").dependencies
+
+
+def test_etcd_is_scraped_where_it_runs(prod):
+    """Dedicated etcd members on prod (no etcd pods to select there), over
+    the mesh on the metrics port every member listens on."""
+    from components.spec import parse_cluster_spec
+    from components.topology.plan import plan_nodes
+
+    planned = plan_nodes(parse_cluster_spec(example_spec("prod")))
+    dedicated = sorted(str(p.mesh_ip) for p in planned if "etcd" in p.roles and "control-plane" not in p.roles)
+    etcd = _chart(prod, "kube-prometheus-stack")["values"]["kubeEtcd"]
+    assert etcd["enabled"] is True
+    assert len(dedicated) == 3 and sorted(etcd["endpoints"]) == dedicated
+    assert etcd["service"] == {"enabled": True, "port": 2381, "targetPort": 2381}
+    assert etcd["serviceMonitor"]["scheme"] == "http"
+
+
+def test_k3s_scrapes_embedded_etcd_on_every_server():
+    spec = example_spec("budget")
+    spec["addons"]["monitoring"] = {"enabled": True}
+    etcd = releases(run_platform(spec))["kube-prometheus-stack"].inputs["values"]["kubeEtcd"]
+    assert etcd["endpoints"] == ["10.6.6.1", "10.6.6.2", "10.6.6.3"]

@@ -73,13 +73,15 @@ def cluster_contract(
     kubeconfig_after: list[pulumi.Resource],
     joined: list[pulumi.Resource],
     mesh_mtu: int,
+    etcd_metrics: list[str],
     parent: pulumi.Resource,
 ) -> KubernetesCluster:
     """Admin access (kubeconfig, provider, PriorityClasses) and the contract
     the platform layer builds on, the same for every distribution.
 
     ``settings`` carries ``endpoints``, ``pod_cidr`` and ``service_cidr``;
-    ``joined`` is every node's join (and membership) command.
+    ``joined`` is every node's join (and membership) command;
+    ``etcd_metrics`` the mesh IPs where etcd serves /metrics.
     """
     api_dns_name = spec.kubernetes.api_dns_name
     kubeconfig_cmd, kubeconfig = read_kubeconfig(
@@ -100,5 +102,6 @@ def cluster_contract(
         external_endpoint=first.public_address.apply(lambda a: external_server(api_dns_name, a)),
         priority_classes=tuple(c[0] for c in CLASSES),
         kube_proxy=spec.kubernetes.kube_proxy,
+        etcd_metrics=tuple(etcd_metrics),
         warnings=() if api_dns_name else (NOT_HA_WARNING.format(node=first.name),),
     )

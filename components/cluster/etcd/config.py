@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import yaml
 
+from ..contract import ETCD_METRICS_PORT
+
 PKI_DIR = "/etc/etcd/pki"
 CLIENT_PORT = 2379
 PEER_PORT = 2380
@@ -31,6 +33,8 @@ def member_config(name: str, mesh_ip: str, data_dir: str) -> str:
         "listen-client-urls": client_url(mesh_ip),
         "advertise-client-urls": client_url(mesh_ip),
         "listen-peer-urls": peer_url(mesh_ip),
+        # /metrics and /health only, for Prometheus over the mesh.
+        "listen-metrics-urls": f"http://{mesh_ip}:{ETCD_METRICS_PORT}",
         "initial-advertise-peer-urls": peer_url(mesh_ip),
         "client-transport-security": {
             "cert-file": f"{PKI_DIR}/server.crt",

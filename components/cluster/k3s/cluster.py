@@ -106,6 +106,8 @@ class K3sCluster(pulumi.ComponentResource):
         self.cluster = cluster_contract(
             name, spec, first, settings, distribution="k3s", kubeconfig_path=KUBECONFIG,
             kubeconfig_after=[first_server], mesh_mtu=args["mesh_mtu"], parent=self,
+            # Embedded etcd runs on every server.
+            etcd_metrics=[s.mesh_ip for s in servers],
             joined=[*self.servers.values(), *self.agents.values(), *self.members.values()],
         )
         self.kubeconfig = self.cluster.kubeconfig

@@ -144,6 +144,8 @@ def server_flags(settings: K3sSettings, node: Node, servers: list[Node], *, firs
         *[f"--disable={component}" for component in settings.disable],
         *([] if settings.kube_proxy else ["--disable-kube-proxy"]),
         "--secrets-encryption",
+        # etcd metrics on :2381 for Prometheus (the firewall keeps it mesh-only).
+        "--etcd-expose-metrics",
         "--write-kubeconfig-mode=0600",
         *_reserved_flags(settings, node),
         *_placement_flags(node),

@@ -154,6 +154,9 @@ class KubeadmCluster(pulumi.ComponentResource):
         self.cluster = cluster_contract(
             name, spec, first, settings, distribution="kubeadm", kubeconfig_path=ADMIN_KUBECONFIG,
             kubeconfig_after=[self.init], mesh_mtu=args["mesh_mtu"], parent=self,
+            # Dedicated members, or stacked on every control plane.
+            etcd_metrics=[n.mesh_ip for n in args["nodes"] if n.is_etcd and not n.is_control_plane]
+            if etcd is not None else [n.mesh_ip for n in control_planes],
             joined=[self.init, *self.joins.values(), *self.members.values()],
         )
         self.kubeconfig = self.cluster.kubeconfig

@@ -15,6 +15,7 @@ from components.compute.node import Node
 from components.spec import ClusterSpec
 from components.spec.kubernetes import ReservedSpec
 
+from ..contract import ETCD_METRICS_PORT
 from ..common.endpoint import API_PORT, ApiEndpoints
 from ..common.labels import is_hyperconverged, labels_of, taints_of
 
@@ -124,7 +125,10 @@ def cluster_configuration(settings: KubeadmSettings, control_planes: list[Node],
         }}
     else:
         mesh_ips = [n.mesh_ip for n in control_planes]
-        etcd = {"local": {"serverCertSANs": mesh_ips, "peerCertSANs": mesh_ips}}
+        # Metrics beyond 127.0.0.1 (kubeadm's default) so Prometheus can
+        # scrape them over the mesh; the firewall keeps 2381 off the public side.
+        etcd = {"local": {"serverCertSANs": mesh_ips, "peerCertSANs": mesh_ips,
+                          "extraArgs": settings.args({"listen-metrics-urls": f"http://0.0.0.0:{ETCD_METRICS_PORT}"})}}
     return {
         "apiVersion": settings.api_version,
         "kind": "ClusterConfiguration",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...cluster.contract import ETCD_METRICS_PORT
 from ...mesh.wireguard import INTERFACE
 from ..chart_values import GoldpingerValues, KubePrometheusStackValues, typed
 from ..charts import CHARTS
@@ -56,9 +57,20 @@ def values(ctx: PlatformContext) -> dict[str, Any]:
         "prometheusOperator": {"resources": requests(ctx.profile, "prometheus-operator")},
         "kube-state-metrics": {"resources": requests(ctx.profile, "kube-state-metrics")},
         "prometheus-node-exporter": {"resources": requests(ctx.profile, "node-exporter"), "tolerations": TOLERATE_ALL},
-        # Embedded etcd on k3s servers / stacked or external etcd on kubeadm.
-        "kubeEtcd": {"enabled": True},
+        # Embedded etcd on k3s servers, stacked or external etcd on kubeadm:
+        # scraped at the members' mesh IPs (no etcd pods to select on k3s or
+        # dedicated etcd nodes), plain HTTP on the metrics port.
+        "kubeEtcd": etcd_scrape(ctx),
     })
+
+
+def etcd_scrape(ctx: PlatformContext) -> dict[str, Any]:
+    return {
+        "enabled": True,
+        "endpoints": list(ctx.etcd_metrics),
+        "service": {"enabled": True, "port": ETCD_METRICS_PORT, "targetPort": ETCD_METRICS_PORT},
+        "serviceMonitor": {"enabled": True, "scheme": "http"},
+    }
 
 
 def goldpinger_values(ctx: PlatformContext) -> dict[str, Any]:
@@ -80,6 +92,9 @@ def alert_rules(ctx: PlatformContext) -> dict[str, Any]:
          "for": "1m", "labels": {"severity": "warning"},
          "annotations": {"summary": f"{{{{ $labels.instance }}}}: mesh peer {{{{ $labels.public_key }}}} without a "
                                     f"handshake for {mon.wireguard_handshake_minutes} minutes"}},
+        {"alert": "EtcdMemberDown", "expr": 'up{job="kube-etcd"} == 0', "for": "3m",
+         "labels": {"severity": "critical"},
+         "annotations": {"summary": "etcd member {{ $labels.instance }} is not answering its metrics endpoint"}},
         {"alert": "EtcdNoLeader", "expr": "etcd_server_has_leader == 0", "for": "1m",
          "labels": {"severity": "critical"},
          "annotations": {"summary": "etcd member {{ $labels.instance }} has no leader"}},
