@@ -118,6 +118,10 @@ def build_cluster(
 
         etcd = ExternalEtcd(f"{spec.name}-etcd", {
             "nodes": etcd_nodes, "after": {n.name: after[n.name] for n in etcd_nodes},
+            "snapshots": spec.kubernetes.etcd_snapshots,
+            "s3_credentials": etcd_s3_credentials,
+            "airgap": spec.kubernetes.airgap.enabled,
+            "artifacts_dir": spec.kubernetes.airgap.artifacts_dir,
         })
     return KubeadmCluster(f"{spec.name}", {
         "spec": spec, "nodes": cloud.nodes, "after": after, "mesh_mtu": cloud.mesh.mtu, "etcd": etcd,

@@ -22,7 +22,8 @@ class AirgapSpec(SpecModel):
     Layout under ``artifacts_dir``: ``k3s/k3s[-arm64]`` and
     ``k3s/k3s-airgap-images-<arch>.tar*``; ``kubeadm/*.deb`` (containerd,
     kubelet, kubeadm, kubectl and dependencies) and ``kubeadm/images/*.tar``;
-    ``haproxy/*.deb`` (the local API load balancer).
+    ``haproxy/*.deb`` (the local API load balancer); ``etcd/etcd`` and
+    ``etcd/etcdctl`` (dedicated etcd members).
     """
 
     enabled: bool = False

@@ -4,6 +4,7 @@ stacked-etcd variant: dependency graph, documents, secrets, removal paths."""
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 import yaml
@@ -11,9 +12,11 @@ import yaml
 from components.cluster.common.secrets import BOOTSTRAP_TOKEN, CERTIFICATE_KEY
 from components.cluster.kubeadm.config import CERTIFICATE_KEY_PLACEHOLDER, TOKEN_PLACEHOLDER
 from stacks.plan.fakes.cluster import fake_ca_cert_hash
-from tests.stack_runner import example_spec, run_spec
+from stacks.plan.runtime import run_program
+from stacks.program import main
+from tests.stack_runner import SSH_KEY_FOR_TESTS, example_spec, run_spec
 
-from .cluster_support import deps, leaks, param, plain_text, transitive_deps
+from .cluster_support import additional_secret_outputs, deps, leaks, param, plain_text, transitive_deps
 
 CPS = ["cp-paris-1", "cp-sbg-1"]
 WORKERS = ["gpu-paris-1", "gpu-gra-1", "gpu-houston-1", "onprem-paris-1"]
@@ -192,3 +195,42 @@ def test_stacked_etcd_variant():
     assert delete.index("quorum needs") < delete.index("member/remove") < delete.index("kubectl drain")
     stdin = run.named("prod-cp-sbg-1-kubeadm-join").inputs["stdin"]
     assert "ETCD_KEY" not in {line.split("=", 1)[0] for line in stdin.splitlines()}
+
+
+def test_kubeadm_init_prints_neither_token_nor_certificate_key():
+    """kubeadm init prints the join commands (token, certificate key) unless
+    told not to; its stderr would land in Pulumi state and the console."""
+    with additional_secret_outputs() as seen:
+        run = run_spec(example_spec("prod"), stack="prod")
+    script = run.named("prod-cp-paris-1-kubeadm-init").inputs["create"]
+    init_line = next(line for line in script.splitlines() if line.startswith("kubeadm init "))
+    continued = script[script.index(init_line):].split("\n", 2)
+    assert "--skip-token-print" in " ".join(continued[:2])
+    assert "--skip-certificate-key-print" in " ".join(continued[:2])
+    assert "stderr" in seen["prod-cp-paris-1-kubeadm-init"]
+
+
+def test_dedicated_etcd_takes_snapshots_to_s3_and_installs_air_gapped():
+    spec = example_spec("prod")
+    spec["kubernetes"] = {
+        "etcdSnapshots": {"schedule": "15 */4 * * *", "s3": {"endpoint": "s3.gra.io.cloud.ovh.net", "bucket": "prod-etcd"}},
+        "airgap": {"enabled": True, "artifactsDir": "/srv/airgap"},
+    }
+    # Decrypted secret config, as `pulumi up` hands it to the program.
+    config = {"sovereign-cloud:cluster": json.dumps(spec), "sovereign-cloud:etcdS3AccessKey": "AKIAPRODETCD",
+              "sovereign-cloud:etcdS3SecretKey": "s3-secret-of-prod-etcd",
+              "sovereign-cloud:sshPrivateKey": SSH_KEY_FOR_TESTS}
+    run = run_program(main, project="sovereign-cloud", stack="prod", config=config, secret_keys=[
+        "sovereign-cloud:etcdS3AccessKey", "sovereign-cloud:etcdS3SecretKey", "sovereign-cloud:sshPrivateKey"])
+    for node in ETCD_NODES:
+        member = run.named(f"prod-etcd-{node}-etcd").inputs["create"]
+        assert param(member, "AIRGAP") == "true" and param(member, "ARTIFACTS_DIR") == "/srv/airgap"
+        snapshots = run.named(f"prod-etcd-{node}-etcd-snapshots")
+        assert param(snapshots.inputs["create"], "INTERVAL_SECONDS") == str(4 * 3600)
+        assert param(snapshots.inputs["create"], "S3") == "true"
+        assert "stdin" in snapshots.secret_paths
+        keys = {k: base64.b64decode(v).decode() for k, v in
+                (line.split("=", 1) for line in snapshots.inputs["stdin"].splitlines())}
+        assert keys == {"S3_ACCESS_KEY": "AKIAPRODETCD", "S3_SECRET_KEY": "s3-secret-of-prod-etcd"}
+        assert f"prod-etcd-{node}-etcd" in deps(run, snapshots)
+    assert leaks(run, "s3-secret-of-prod-etcd") == []

@@ -122,7 +122,9 @@ class KubeadmCluster(pulumi.ComponentResource):
             })),
             stdin=cp_stdin,
             delete=render_script(SCRIPTS / "kubeadm-reset.sh"),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[packages[first.name], lbs[first.name], *etcd_ready]),
+            # Defence in depth: whatever kubeadm prints stays out of plain state.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[packages[first.name], lbs[first.name], *etcd_ready],
+                                        additional_secret_outputs=["stderr"]),
         )
         ca_hash = self.init.stdout.apply(lambda out: out.strip().splitlines()[-1] if out.strip() else "")
 

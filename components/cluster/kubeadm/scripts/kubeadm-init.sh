@@ -77,5 +77,8 @@ while read -r ip; do
   fi
 done <<< "$OTHER_CONTROL_PLANES"
 
-kubeadm init --config "${KUBE_DIR}/kubeadm-init.yaml" --upload-certs >&2
+# kubeadm prints the join commands, token and certificate key included,
+# unless told not to: this output lands in Pulumi's state and logs.
+kubeadm init --config "${KUBE_DIR}/kubeadm-init.yaml" --upload-certs \
+  --skip-token-print --skip-certificate-key-print >&2
 ca_hash
