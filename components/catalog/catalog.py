@@ -53,6 +53,21 @@ class Catalog(CatalogModel):
         wanted = name.strip().lower()
         return next((r for r in self.regions(provider) if r.name.lower() == wanted), None)
 
+    def underlay_mtu(self, provider: str, region: str, *, private_network: bool = False) -> int:
+        """MTU under the WireGuard mesh for a node of ``provider`` in ``region``.
+
+        The public interface's MTU (1500 where the region is unknown); for a
+        node attached to the provider's private network, the smaller of that
+        and the private network's MTU, since the mesh then also runs over it
+        (Hetzner: 1450). Unrecorded private network MTUs change nothing.
+        """
+        r = self.region(provider, region)
+        mtu = r.underlay_mtu if r else 1500
+        p = self.provider(provider)
+        if private_network and p is not None and p.private_network_mtu is not None:
+            mtu = min(mtu, p.private_network_mtu)
+        return mtu
+
     def region_names_for(self, it: InstanceType) -> tuple[str, ...]:
         """Regions where ``it`` is sold ("all" = every region selling its product)."""
         if it.regions == "all":

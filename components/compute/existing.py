@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pulumi
 
 from .node import Node
@@ -19,12 +21,30 @@ class ExistingNodes(pulumi.ComponentResource):
         self.nodes = [
             node_from_plan(
                 args, planned,
-                public_address=pulumi.Output.from_input(planned.host.address),
+                # Bare literal: SSH and the mesh add brackets/ports themselves.
+                public_address=pulumi.Output.from_input(_unbracketed(planned.host.address)),
                 resource=None,
                 underlay_mtu=planned.host.underlay_mtu,
                 behind_nat=planned.host.behind_nat,
                 ssh_port=planned.host.ssh_port,
+                public_ip_version=_ip_version(_unbracketed(planned.host.address)),
             )
             for planned in args["nodes"]
         ]
         self.register_outputs({"nodeNames": [n.name for n in self.nodes]})
+
+
+def _unbracketed(address: str | None) -> str | None:
+    """``[2001:db8::1]`` -> ``2001:db8::1``; anything else unchanged."""
+    if address is None:
+        return None
+    text = address.strip()
+    return text[1:-1] if text.startswith("[") and text.endswith("]") else text
+
+
+def _ip_version(address: str | None) -> int | None:
+    """4 or 6 for an IP literal, None for a DNS name (it may resolve to either)."""
+    try:
+        return ipaddress.ip_address(address or "").version
+    except ValueError:
+        return None

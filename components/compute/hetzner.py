@@ -97,9 +97,9 @@ class HetznerNodes(pulumi.ComponentResource):
                                         ignore_changes=["user_data", "image"]),
         )
         private = server.networks.apply(lambda nets: (nets or [{}])[0].get("ip")) if attach_private else None
-        region = catalog.region("hetzner", planned.region)
         return node_from_plan(
             args, planned, public_address=server.ipv4_address, resource=server,
-            underlay_mtu=region.underlay_mtu if region else 1500,
+            # Mesh packets between attached nodes ride the private network (MTU 1450).
+            underlay_mtu=catalog.underlay_mtu("hetzner", planned.region, private_network=attach_private),
             private_address=private, private_network=f"hetzner:{spec.providers.hetzner.network_zone}" if attach_private else None,
         )

@@ -51,7 +51,13 @@ class Node:
     private_address: pulumi.Output[str] | None = None
     # Nodes sharing this key can talk over the provider's private network.
     private_network: str | None = None
+    # MTU under the mesh: the public interface's, or the smaller private
+    # network's when the node is attached to one (see Catalog.underlay_mtu).
     underlay_mtu: int = 1500
+    # IP version of ``public_address`` as known before deployment: 4 or 6 for
+    # an IP literal, None for a DNS name (it may resolve to either). Cloud
+    # pools publish the IPv4 address; existing hosts may give anything.
+    public_ip_version: int | None = 4
     behind_nat: bool = False
     resource: pulumi.Resource | None = None
 

@@ -57,6 +57,7 @@ def node_from_plan(
     private_network: str | None = None,
     behind_nat: bool = False,
     ssh_port: int = 22,
+    public_ip_version: int | None = 4,
 ) -> Node:
     spec = args["spec"]
     return Node(
@@ -80,6 +81,7 @@ def node_from_plan(
         private_address=private_address,
         private_network=private_network,
         underlay_mtu=underlay_mtu,
+        public_ip_version=public_ip_version,
         behind_nat=behind_nat,
         resource=resource,
     )

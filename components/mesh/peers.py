@@ -9,11 +9,15 @@ component resolves them first.
   mapping open with PersistentKeepalive.
 - Two NATed nodes cannot reach each other directly, so each routes the
   other's mesh IP through a relay node that has a public address.
+- An IPv6 literal endpoint is written in brackets (``[2001:db8::1]:51820``),
+  the only form WireGuard accepts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from .mtu import ip_version_of, underlay_ip_version
 
 KEEPALIVE_SECONDS = 25
 
@@ -72,12 +76,43 @@ def peers_of(me: MeshMember, members: list[MeshMember], port: int) -> list[Peer]
     return peers
 
 
-def _endpoint(me: MeshMember, other: MeshMember, port: int) -> str | None:
+def shares_private_network(my_network: str | None, other_network: str | None, other_has_private_address: bool) -> bool:
+    """Whether I dial the other node at its address on our common provider private network."""
+    return bool(my_network) and my_network == other_network and other_has_private_address
+
+
+def format_endpoint(address: str, port: int) -> str:
+    """``host:port`` as WireGuard wants it: IPv6 literals in brackets."""
+    host = address.strip()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return f"[{host}]:{port}" if ip_version_of(host) == 6 else f"{host}:{port}"
+
+
+def _endpoint_address(me: MeshMember, other: MeshMember) -> str | None:
+    """The address I dial ``other`` at, or None when it dials me."""
     if other.behind_nat:
         return None  # it dials us; WireGuard learns its endpoint
-    if me.private_network and me.private_network == other.private_network and other.private_address:
-        return f"{other.private_address}:{port}"
-    return f"{other.public_address}:{port}"
+    if shares_private_network(me.private_network, other.private_network, bool(other.private_address)):
+        return other.private_address
+    return other.public_address
+
+
+def _endpoint(me: MeshMember, other: MeshMember, port: int) -> str | None:
+    address = _endpoint_address(me, other)
+    return None if address is None else format_endpoint(address, port)
+
+
+def dialled_addresses(members: list[MeshMember]) -> list[str]:
+    """Every address some member dials another at (the underlay of the mesh)."""
+    # NATed nodes are dialled by nobody, so relayed pairs add nothing here.
+    pairs = ((me, other) for me in members for other in members if other.name != me.name)
+    return [a for a in (_endpoint_address(me, other) for me, other in pairs) if a is not None]
+
+
+def required_ip_version(members: list[MeshMember]) -> int:
+    """IP version whose WireGuard overhead the mesh MTU must allow for (see ``mtu``)."""
+    return underlay_ip_version(dialled_addresses(members))
 
 
 def is_relay(me: MeshMember, members: list[MeshMember]) -> bool:

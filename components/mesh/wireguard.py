@@ -11,8 +11,14 @@ import pulumi_command as command
 from components.compute.node import Node
 from components.remote.script import render_script
 
-from .mtu import mesh_mtu
-from .peers import MeshMember, is_relay, peers_of
+from .mtu import WIREGUARD_OVERHEAD, mesh_mtu
+from .peers import (
+    MeshMember,
+    is_relay,
+    peers_of,
+    required_ip_version,
+    shares_private_network,
+)
 
 SCRIPTS = Path(__file__).parent / "scripts"
 INTERFACE = "wg0"
@@ -40,6 +46,8 @@ class WireGuardMesh(pulumi.ComponentResource):
 
     mtu: int
     """MTU of the mesh interface (the CNI subtracts its own overhead)."""
+    ip_version: int
+    """IP version of the underlay the MTU allows for (6 if any node is dialled over IPv6)."""
     public_keys: dict[str, pulumi.Output[str]]
     ready: dict[str, command.remote.Command]
     """Per node: the command after which its mesh interface is configured."""
@@ -48,7 +56,8 @@ class WireGuardMesh(pulumi.ComponentResource):
     def __init__(self, name: str, args: WireGuardMeshArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("sovereign:mesh:WireGuardMesh", name, {}, opts)
         nodes = args["nodes"]
-        self.mtu = mesh_mtu([n.underlay_mtu for n in nodes], override=args["mtu"])
+        self.ip_version = planned_ip_version(nodes)
+        self.mtu = mesh_mtu([n.underlay_mtu for n in nodes], ip_version=self.ip_version, override=args["mtu"])
         self.public_keys = {}
         keys = {}
         for node in nodes:
@@ -64,7 +73,7 @@ class WireGuardMesh(pulumi.ComponentResource):
             **{n.name: pulumi.Output.all(keys[n.name].stdout, n.public_address,
                                          n.private_address if n.private_address is not None else None)
                for n in nodes}
-        ).apply(lambda resolved: _members(nodes, resolved))
+        ).apply(lambda resolved: _checked(_members(nodes, resolved), self.ip_version))
 
         self.ready = {}
         for node in nodes:
@@ -100,6 +109,38 @@ def _members(nodes: list[Node], resolved: dict) -> list[MeshMember]:
             private_address=private_address,
             private_network=node.private_network,
         ))
+    return members
+
+
+def planned_ip_version(nodes: list[Node]) -> int:
+    """The underlay IP version, from what is known before any address resolves.
+
+    6 when some node is dialled at a public address that is IPv6 or a DNS
+    name (``Node.public_ip_version`` is not 4); private network paths and
+    nodes behind NAT (dialled by nobody) do not count. Mirrors ``peers``.
+    """
+    for other in nodes:
+        if other.behind_nat or other.public_ip_version == 4:
+            continue
+        dialled_publicly = any(
+            me.name != other.name
+            and not shares_private_network(me.private_network, other.private_network, other.private_address is not None)
+            for me in nodes
+        )
+        if dialled_publicly:
+            return 6
+    return 4
+
+
+def _checked(members: list[MeshMember], planned: int) -> list[MeshMember]:
+    """Refuse resolved endpoints whose IP version the MTU did not allow for."""
+    needed = required_ip_version(members)
+    if needed > planned:
+        raise ValueError(
+            f"mesh endpoints resolved to IPv{needed} but the mesh MTU allowed for the IPv{planned} "
+            f"WireGuard overhead ({WIREGUARD_OVERHEAD[planned]} instead of {WIREGUARD_OVERHEAD[needed]} bytes): "
+            "a node pool published an address of another family than its Node.public_ip_version"
+        )
     return members
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pydantic import ValidationError
+
+from .keys import closest
 
 
 @dataclass(frozen=True)
@@ -22,10 +24,13 @@ class SpecIssue:
 
 
 class SpecError(ValueError):
-    """Raised with every issue found; nothing may be created after it."""
+    """Raised with every issue found; nothing may be created after it.
 
-    def __init__(self, issues: list[SpecIssue]):
-        self.issues = sorted(issues, key=lambda i: i.path)
+    The issues are de-duplicated and ordered by path (then as found).
+    """
+
+    def __init__(self, issues: Iterable[SpecIssue]):
+        self.issues = sorted(dict.fromkeys(issues), key=lambda i: i.path)
         super().__init__(
             f"{len(self.issues)} problem(s) in the cluster spec:\n"
             + "\n".join(f"  - {i}" for i in self.issues)
@@ -33,19 +38,24 @@ class SpecError(ValueError):
 
 
 def issues_from_pydantic(error: ValidationError, root: str, known_keys) -> list[SpecIssue]:
-    """Turn pydantic's errors into SpecIssues with dotted camelCase paths.
+    """Turn pydantic's errors into SpecIssues (see ``issues_from_errors``)."""
+    return issues_from_errors(error.errors(include_url=False), root, known_keys)
+
+
+def issues_from_errors(errors: Iterable[dict], root: str, known_keys) -> list[SpecIssue]:
+    """Turn pydantic error dicts into SpecIssues with dotted camelCase paths.
 
     ``known_keys(path_parts)`` returns the keys a model accepts at that path,
     used to suggest the intended spelling of an unknown key.
     """
     issues = []
-    for err in error.errors(include_url=False):
+    for err in errors:
         parts = [str(p) for p in err["loc"]]
         path = ".".join([root, *parts]) if parts else root
         if err["type"] == "extra_forbidden":
             allowed = sorted(known_keys(parts[:-1]))
-            close = difflib.get_close_matches(parts[-1], allowed, n=1)
-            fix = f"did you mean '{close[0]}'?" if close else "remove it"
+            close = closest(parts[-1], allowed)
+            fix = f"did you mean '{close}'?" if close else "remove it"
             fix += f" Known keys: {', '.join(allowed)}" if allowed else ""
             issues.append(SpecIssue(path, "unknown key", fix))
         elif err["type"] == "missing":

@@ -72,6 +72,9 @@ class NodeGroupSpec(SpecModel):
     mesh_block: int | None = Field(default=None, ge=1)
     # Monthly price of one node, for existing hosts or negotiated rates.
     monthly_cost: Decimal | None = Field(default=None, ge=0)
+    # Attach the nodes to the provider's private network (hetzner, scaleway:
+    # one per region); mesh peers on the same network dial it instead of the
+    # public addresses. Rejected where no private network is created.
     private_network: bool = False
     # TCP ports opened to the internet on these nodes (e.g. 80/443 on ingress nodes).
     published_ports: list[int] = Field(default_factory=list)

@@ -12,6 +12,7 @@ from components.topology.plan import group_ranges, plan_nodes
 
 from .cluster import ClusterSpec
 from .errors import SpecIssue
+from .inputs import reads
 
 Rule = Callable[[ClusterSpec, object], Iterable[SpecIssue]]
 
@@ -20,6 +21,8 @@ def _groups_with(spec: ClusterSpec, role: str):
     return {n: g for n, g in spec.node_groups.items() if role in g.roles}
 
 
+@reads("network.meshCidr", "network.podCidr", "network.serviceCidr", "providers.hetzner.networkCidr",
+       "providers.scaleway.privateNetworkCidr", "nodeGroups.*.provider", "nodeGroups.*.privateNetwork", any_groups=True)
 def check_cidrs(spec: ClusterSpec, catalog) -> Iterable[SpecIssue]:
     """Mesh, pod, service and provider private networks must be disjoint."""
     net = spec.network
@@ -39,6 +42,60 @@ def check_cidrs(spec: ClusterSpec, catalog) -> Iterable[SpecIssue]:
                 yield SpecIssue(path_b, f"{b} overlaps {path_a} {a}", f"choose a range disjoint from {a}")
 
 
+# Providers whose node pools attach ``privateNetwork`` groups to a provider
+# private network (compute/hetzner.py, compute/scaleway.py).
+PRIVATE_NETWORK_PROVIDERS = ("hetzner", "scaleway")
+_PRIVATE_NETWORK_FIX = (
+    "remove privateNetwork: the WireGuard mesh reaches these nodes over their public addresses "
+    "(encrypted either way); for traffic over a provider private network use hetzner or scaleway node groups"
+)
+
+
+@reads("cost.catalogOverrides", "providers.hetzner.networkZone", "nodeGroups.*.provider", "nodeGroups.*.privateNetwork",
+       "nodeGroups.*.instanceType", "nodeGroups.*.region", any_groups=True)
+def check_private_networks(spec: ClusterSpec, catalog) -> Iterable[SpecIssue]:
+    """``privateNetwork`` only where a private network is really created, never silently ignored."""
+    for name, g in spec.node_groups.items():
+        if not g.private_network:
+            continue
+        path = f"nodeGroups.{name}.privateNetwork"
+        if g.provider == "hetzner":
+            yield from _hetzner_network_zone(spec, name, g, catalog)
+            continue
+        if g.provider in PRIVATE_NETWORK_PROVIDERS:
+            continue
+        if g.provider == "ovh":
+            itype = catalog.instance_type("ovh", g.instance_type) if g.instance_type else None
+            if itype is not None and itype.product == "vps":
+                message = (f"{g.instance_type} is an OVH VPS (ovh.vps.Vps), which cannot be attached to a "
+                           "private network (no vRack)")
+            elif itype is not None:
+                message = (f"{g.instance_type} is an OVH Public Cloud instance: its private networks need the "
+                           "project attached to a vRack, which this project does not manage")
+            else:
+                message = "OVH nodes cannot be attached to a private network here"
+            yield SpecIssue(path, message, _PRIVATE_NETWORK_FIX)
+        else:
+            yield SpecIssue(path, f"provider {g.provider!r} has no private network to attach hosts to",
+                            _PRIVATE_NETWORK_FIX)
+
+
+def _hetzner_network_zone(spec: ClusterSpec, name: str, g, catalog) -> Iterable[SpecIssue]:
+    """The one Hetzner network has its subnet in providers.hetzner.networkZone: servers elsewhere cannot attach."""
+    region = catalog.region("hetzner", g.region) if g.region else None
+    wanted = spec.providers.hetzner.network_zone
+    if region is not None and region.network_zone and region.network_zone != wanted:
+        yield SpecIssue(
+            f"nodeGroups.{name}.privateNetwork",
+            f"{g.region} is in Hetzner network zone {region.network_zone}, but the private network's subnet is in "
+            f"providers.hetzner.networkZone {wanted}",
+            f"set providers.hetzner.networkZone to {region.network_zone} if every privateNetwork group is there, "
+            "or remove privateNetwork from this group",
+        )
+
+
+@reads("distribution", "ha", "nodeGroups.*.provider", "nodeGroups.*.roles", "nodeGroups.*.count",
+       "nodeGroups.*.minReplicas", "nodeGroups.*.hosts")
 def check_control_plane(spec: ClusterSpec, catalog) -> Iterable[SpecIssue]:
     cps = _groups_with(spec, "control-plane")
     servers = sum(g.size for g in cps.values())
@@ -93,6 +150,9 @@ def _kubeadm_etcd(spec: ClusterSpec, control_planes: int) -> Iterable[SpecIssue]
         )
 
 
+@reads("providers.ovh.cloudProject", "cost.catalogOverrides", *(f"nodeGroups.*.{key}" for key in (
+    "provider", "region", "instanceType", "count", "minReplicas", "maxReplicas", "roles", "gpus", "hosts", "sshUser")),
+    any_groups=True)
 def check_groups(spec: ClusterSpec, catalog) -> Iterable[SpecIssue]:
     for name, g in spec.node_groups.items():
         path = f"nodeGroups.{name}"
@@ -146,6 +206,7 @@ def _cloud_group(spec: ClusterSpec, path: str, g, catalog) -> Iterable[SpecIssue
                         "set the OVH Public Cloud project id (serviceName)")
 
 
+@reads("network.meshCidr", "network.podCidr", "network.serviceCidr", "nodeGroups.*", any_groups=True)
 def check_names_and_addresses(spec: ClusterSpec, catalog) -> Iterable[SpecIssue]:
     mesh = spec.network.mesh_cidr
     ranges = group_ranges(spec)
@@ -210,4 +271,6 @@ def _one_of(choices) -> str:
     return f"use one of: {shown}"
 
 
-RULES: tuple[Rule, ...] = (check_cidrs, check_control_plane, check_groups, check_names_and_addresses)
+RULES: tuple[Rule, ...] = (
+    check_cidrs, check_private_networks, check_control_plane, check_groups, check_names_and_addresses,
+)

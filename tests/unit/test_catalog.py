@@ -219,3 +219,13 @@ def test_stale_detection_sees_overrides():
     stale = patched.stale_entries(365, today=date(2026, 11, 23))
     assert any(s.name == "cx23" for s in stale)
     assert not any(s.name == "cx23" for s in load_catalog().stale_entries(365, today=date(2026, 11, 23)))
+
+
+def test_underlay_mtu_of_a_node_on_a_private_network(catalog):
+    assert catalog.underlay_mtu("hetzner", "fsn1") == 1500
+    assert catalog.underlay_mtu("hetzner", "fsn1", private_network=True) == 1450
+    # Not recorded for Scaleway: the public MTU stands.
+    assert catalog.underlay_mtu("scaleway", "fr-par-1", private_network=True) == 1500
+    assert catalog.underlay_mtu("hetzner", "nowhere") == 1500
+    jumbo = load_catalog(overrides={"regions": [{"provider": "hetzner", "name": "fsn1", "underlay_mtu": 1400}]})
+    assert jumbo.underlay_mtu("hetzner", "fsn1", private_network=True) == 1400  # the smaller one

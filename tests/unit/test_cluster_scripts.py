@@ -1,5 +1,6 @@
-"""Node scripts of the cluster layer: shellcheck-clean, and the logic that
-can run here (no k3s, kubeadm or root changes) exercised with stub tools."""
+"""Node scripts of the cluster layer: the logic that can run here (no k3s,
+kubeadm or root changes) exercised with stub tools. Shellcheck and strict
+mode of every script: test_script_hygiene.py."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import pytest
 import yaml
 
 from components.remote.script import render_script
-from tests.conftest import require_tool
 
 ROOT = Path(__file__).resolve().parents[2] / "components" / "cluster"
 SCRIPTS = sorted(p for d in ("k3s", "kubeadm", "common") for p in (ROOT / d / "scripts").glob("*.sh"))
@@ -23,18 +23,8 @@ def test_there_are_scripts_to_check():
     assert {"api-lb.sh", "k3s-node.sh", "kubeadm-init.sh", "kubeadm-join.sh", "k3s-member-remove.sh"} <= names
 
 
-@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
-def test_shellcheck_clean(script):
-    shellcheck = require_tool("shellcheck")
-    result = subprocess.run([shellcheck, "-x", str(script)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
-def test_strict_mode_and_shebang(script):
-    lines = script.read_text().splitlines()
-    assert lines[0] == "#!/usr/bin/env bash"
-    assert "set -euo pipefail" in lines
+# Shebang, strict mode and shellcheck of these (and of every other
+# component's scripts): tests/unit/test_script_hygiene.py
 
 
 def run_bash(text: str, *, stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess:
@@ -94,7 +84,8 @@ if [ "$1" = "kubectl" ]; then shift; fi
 echo "kubectl $*" >> "$FAKE_LOG"
 case "$*" in
   *annotate*) touch "$FAKE_DIR/removed" ;;
-  *"get nodes -l"*) printf '%s\n' $FAKE_CPS ;;
+  *"get nodes -l"*"-o name"*) for cp in $FAKE_CPS; do echo "node/${cp%%:*}"; done ;;
+  *"get nodes -l"*) for cp in $FAKE_CPS; do ready="${cp#*:}"; [ "$ready" = "$cp" ] && ready=True; echo "${cp%%:*} $ready"; done ;;
 esac
 exit 0
 """
@@ -114,9 +105,9 @@ def stubs(tmp_path):
     return env, log
 
 
-def k3s_remove(env, *, members, unhealthy="", leaving="10.6.6.3", role="server"):
+def k3s_remove(env, *, members, unhealthy="", leaving="10.6.6.3", role="server", self_=False):
     script = render_script(ROOT / "k3s/scripts/k3s-member-remove.sh",
-                           {"NODE_NAME": "vps-3", "NODE_IP": leaving, "K3S_ROLE": role})
+                           {"NODE_NAME": "vps-3", "NODE_IP": leaving, "K3S_ROLE": role, "SELF": self_})
     return run_bash(script, env={**env, "FAKE_MEMBERS": members, "FAKE_UNHEALTHY": unhealthy, "FAKE_LEAVING": leaving})
 
 
@@ -138,6 +129,37 @@ def test_k3s_server_removal_removes_the_etcd_member_before_the_node(stubs):
     assert "etcd.k3s.cattle.io/remove=true" in calls[3]
 
 
+def test_first_server_leaving_by_itself_keeps_quorum_rules(stubs):
+    """The first server has no member command: its own uninstall runs the
+    removal (SELF) and is held to the same quorum rule."""
+    env, log = stubs
+    out = k3s_remove(env, members="10.6.6.3 10.6.6.1 10.6.6.2", unhealthy="10.6.6.2", self_=True)
+    assert out.returncode == 1 and "quorum needs 2" in out.stderr
+    assert "drain" not in log.read_text()
+    log.write_text("")
+    out = k3s_remove(env, members="10.6.6.3 10.6.6.1 10.6.6.2", self_=True)
+    assert out.returncode == 0, out.stderr
+    assert "etcd.k3s.cattle.io/remove=true" in log.read_text()
+
+
+def test_last_etcd_member_leaving_hands_nothing_over(stubs):
+    """Destroying the whole cluster: the last server just goes."""
+    env, log = stubs
+    out = k3s_remove(env, members="10.6.6.3", self_=True)
+    assert out.returncode == 0 and "last etcd member" in out.stdout
+    assert "drain" not in log.read_text() and "annotate" not in log.read_text()
+
+
+def test_uninstall_wipes_nothing_when_leaving_the_cluster_fails(stubs, tmp_path):
+    env, log = stubs
+    marker = tmp_path / "left"
+    script = render_script(ROOT / "k3s/scripts/k3s-uninstall.sh", {
+        "K3S_ROLE": "server", "LEAVE_SCRIPT": f"echo refused >&2; touch {marker}; exit 1"})
+    out = run_bash(script, env=env)
+    assert out.returncode == 1 and "refused" in out.stderr and marker.exists()
+    assert "removed" not in out.stdout
+
+
 def test_k3s_agent_removal_skips_etcd(stubs):
     env, log = stubs
     out = k3s_remove(env, members="10.6.6.1", role="agent", leaving="10.6.7.1")
@@ -145,9 +167,11 @@ def test_k3s_agent_removal_skips_etcd(stubs):
     assert "curl" not in log.read_text()
 
 
-def kubeadm_remove(env, *, members, unhealthy="", cps="cp-1 cp-2 cp-3", stacked=True):
+def kubeadm_remove(env, *, members, unhealthy="", cps="cp-1 cp-2 cp-3", stacked=True, self_=False):
+    """``cps``: control planes, ``name`` (Ready) or ``name:False``."""
     script = render_script(ROOT / "kubeadm/scripts/kubeadm-member-remove.sh",
-                           {"NODE_NAME": "cp-3", "NODE_IP": "10.42.3.1", "ROLE": "control-plane", "STACKED_ETCD": stacked})
+                           {"NODE_NAME": "cp-3", "NODE_IP": "10.42.3.1", "ROLE": "control-plane",
+                            "STACKED_ETCD": stacked, "SELF": self_})
     return run_bash(script, env={**env, "FAKE_MEMBERS": members, "FAKE_UNHEALTHY": unhealthy,
                                  "FAKE_LEAVING": "10.42.3.1", "FAKE_CPS": cps})
 
@@ -168,7 +192,24 @@ def test_kubeadm_stacked_removal_checks_quorum_then_removes_the_member_first(stu
 def test_kubeadm_refuses_to_remove_the_last_control_plane(stubs):
     env, log = stubs
     out = kubeadm_remove(env, members="10.42.3.1", cps="cp-3", stacked=False)
-    assert out.returncode == 1 and "last control plane" in out.stderr
+    assert out.returncode == 1 and "last Ready control plane" in out.stderr
+
+
+def test_kubeadm_refuses_when_the_other_control_planes_are_not_ready(stubs):
+    env, log = stubs
+    out = kubeadm_remove(env, members="10.42.1.1 10.42.2.1 10.42.3.1", cps="cp-1:False cp-2:Unknown cp-3")
+    assert out.returncode == 1 and "last Ready control plane" in out.stderr
+    assert "member/remove" not in log.read_text() and "drain" not in log.read_text()
+
+
+def test_first_control_plane_leaving_by_itself(stubs):
+    env, log = stubs
+    last = kubeadm_remove(env, members="10.42.3.1", cps="cp-3", self_=True)
+    assert last.returncode == 0 and "last control plane: nothing to hand over" in last.stdout
+    assert "member/remove" not in log.read_text()
+    ok = kubeadm_remove(env, members="10.42.1.1 10.42.2.1 10.42.3.1", self_=True)
+    assert ok.returncode == 0, ok.stderr
+    assert log.read_text().index("member/remove") < log.read_text().index("kubectl drain")
 
 
 

@@ -135,3 +135,76 @@ def test_invalid_spec_creates_nothing(stack_run):
     with pytest.raises(pulumi.RunError, match="no node has the control-plane role") as caught:
         stack_run(spec)
     assert caught.value.registered_resources == []
+
+
+def test_hetzner_private_network_lowers_the_mesh_mtu_to_its_underlay(stack_run):
+    # Hetzner private networks run at MTU 1450: 1450 - 60 (WireGuard over IPv4).
+    spec = example_spec("dev")
+    assert stack_run(spec, stack="dev").outputs["meshMtu"] == 1440
+    spec["nodeGroups"]["main"]["privateNetwork"] = True
+    run = stack_run(spec, stack="dev")
+    assert run.outputs["meshMtu"] == 1390
+    script = run.named("dev-mesh-main-1-wg-apply").inputs["create"]
+    assert "export MTU=1390" in script
+
+
+def scaleway_private_spec() -> dict:
+    """dev plus Scaleway workers: two zones of fr-par and one of nl-ams on private networks, one not."""
+    spec = example_spec("dev")
+    worker = {"provider": "scaleway", "instanceType": "DEV1-M", "count": 1, "roles": ["worker"]}
+    spec["nodeGroups"].update({
+        "par1": {**worker, "region": "fr-par-1", "privateNetwork": True},
+        "par2": {**worker, "region": "fr-par-2", "privateNetwork": True},
+        "ams": {**worker, "region": "nl-ams-1", "privateNetwork": True},
+        "pub": {**worker, "region": "fr-par-1"},
+    })
+    spec["providers"] = {"scaleway": {"privateNetworkCidr": "172.20.0.0/22"}}
+    return spec
+
+
+def _peer_endpoints(run, node: str) -> dict[str, str]:
+    """Mesh IP -> endpoint in the PEERS of ``node``'s wg-apply script."""
+    script = run.named(f"dev-mesh-{node}-wg-apply").inputs["create"]
+    block = script.split("export PEERS='", 1)[1].split("'", 1)[0]
+    return {line.split()[2].split("/")[0]: line.split()[1] for line in block.splitlines() if line.strip()}
+
+
+def test_scaleway_private_network_per_region_and_nic_per_server(stack_run):
+    run = stack_run(scaleway_private_spec(), stack="dev")
+    vpcs = {r.inputs["region"]: r for r in run.of_type("scaleway:network/vpc:Vpc")}
+    networks = {r.inputs["region"]: r for r in run.of_type("scaleway:network/privateNetwork:PrivateNetwork")}
+    assert set(vpcs) == set(networks) == {"fr-par", "nl-ams"}  # regional: fr-par-1 and -2 share one
+    for region, network in networks.items():
+        assert vpcs[region].urn in network.dependencies and network.inputs["vpcId"].startswith(f"{region}/")
+        assert network.inputs["ipv4Subnet"]["subnet"] == "172.20.0.0/22"
+    nics = {r.name: r for r in run.of_type("scaleway:instance/privateNic:PrivateNic")}
+    assert set(nics) == {"dev-scaleway-par1-1-pnic", "dev-scaleway-par2-1-pnic", "dev-scaleway-ams-1-pnic"}
+    for node, region, zone in (("par1-1", "fr-par", "fr-par-1"), ("par2-1", "fr-par", "fr-par-2"), ("ams-1", "nl-ams", "nl-ams-1")):
+        nic, server = nics[f"dev-scaleway-{node}-pnic"], run.named(f"dev-scaleway-{node}")
+        assert {server.urn, networks[region].urn} <= set(nic.dependencies)
+        assert nic.inputs["zone"] == zone
+        assert nic.inputs["serverId"].startswith(f"{zone}/")
+        assert nic.inputs["privateNetworkId"].startswith(f"{region}/")
+
+
+def test_scaleway_nodes_on_one_private_network_peer_over_it(stack_run):
+    run = stack_run(scaleway_private_spec(), stack="dev")
+    nodes = {n["name"]: n for n in run.outputs["nodes"]}
+    nics = {r.name: r for r in run.of_type("scaleway:instance/privateNic:PrivateNic")}
+
+    def private_ip(node):
+        addresses = [ipaddress.ip_address(ip["address"]) for ip in nics[f"dev-scaleway-{node}-pnic"].outputs["privateIps"]]
+        (v4,) = [a for a in addresses if a.version == 4]
+        assert v4 in ipaddress.ip_network("172.20.0.0/22")
+        return str(v4)
+
+    mesh = {name: n["mesh_ip"] for name, n in nodes.items()}
+    from_par1 = _peer_endpoints(run, "par1-1")
+    assert from_par1[mesh["par2-1"]] == f"{private_ip('par2-1')}:51820"  # same region, other zone
+    assert from_par1[mesh["ams-1"]] == f"{nodes['ams-1']['public_address']}:51820"  # other region
+    assert from_par1[mesh["pub-1"]] == f"{nodes['pub-1']['public_address']}:51820"  # not attached
+    assert from_par1[mesh["main-1"]] == f"{nodes['main-1']['public_address']}:51820"
+    assert _peer_endpoints(run, "pub-1")[mesh["par1-1"]] == f"{nodes['par1-1']['public_address']}:51820"
+    assert _peer_endpoints(run, "par2-1")[mesh["par1-1"]] == f"{private_ip('par1-1')}:51820"
+    # Scaleway records no reduced private network MTU: the mesh keeps 1500 - 60.
+    assert run.outputs["meshMtu"] == 1440

@@ -197,3 +197,10 @@ def test_plan_warns_that_the_external_endpoint_is_not_ha(stack_run, caplog):
     with caplog.at_level(logging.WARNING):
         stack_run(spec, stack="dev")
     assert not any("apiDnsName is not set" in r.getMessage() for r in caplog.records)
+
+
+def test_only_the_first_server_leaves_through_its_own_uninstall(run):
+    first = param(run.named("budget-vps-1-k3s-server").inputs["delete"], "LEAVE_SCRIPT")
+    assert param(first, "SELF") == "true" and param(first, "NODE_IP") == "10.6.6.1"
+    assert param(run.named("budget-vps-2-k3s-server").inputs["delete"], "LEAVE_SCRIPT") == ""
+    assert param(run.named("budget-vps-2-member").inputs["delete"], "SELF") == "false"

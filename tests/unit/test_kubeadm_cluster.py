@@ -161,10 +161,14 @@ def test_removal_paths(run):
     member = run.named("prod-cp-sbg-1-member")
     delete = member.inputs["delete"]
     assert param(delete, "ROLE") == "control-plane" and param(delete, "STACKED_ETCD") == "false"
-    assert "it is the last control plane" in delete
+    assert "it is the last Ready control plane" in delete
     assert "prod-cp-sbg-1-kubeadm-join" in deps(run, member)
     assert "kubeadm reset --force" in run.named("prod-cp-sbg-1-kubeadm-join").inputs["delete"]
     assert param(run.named("prod-gpu-gra-1-member").inputs["delete"], "ROLE") == "worker"
+    # The first control plane has no member command: its reset leaves first.
+    leave = param(run.named("prod-cp-paris-1-kubeadm-init").inputs["delete"], "LEAVE_SCRIPT")
+    assert param(leave, "SELF") == "true" and param(leave, "NODE_NAME") == "cp-paris-1"
+    assert param(run.named("prod-cp-sbg-1-kubeadm-join").inputs["delete"], "LEAVE_SCRIPT") == ""
 
 
 def test_kubeconfig_comes_from_the_first_control_plane(run):

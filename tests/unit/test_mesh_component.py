@@ -81,3 +81,25 @@ def test_ssh_connections_carry_the_key_as_a_secret(example_run):
     _, _, run = example_run
     for command in run.of_type("command:remote:Command"):
         assert "connection.privateKey" in command.secret_paths or "connection" in command.secret_paths
+
+
+def test_ipv6_existing_host_is_bracketed_and_costs_the_ipv6_overhead(stack_run):
+    spec = example_spec("prod")
+    spec["nodeGroups"]["gpu-houston"]["hosts"][0]["address"] = "2001:db8:40::40"
+    run = stack_run(spec, stack="prod")
+    nodes = {n["name"]: n for n in run.outputs["nodes"]}
+    cp_script = run.named("prod-mesh-cp-paris-1-wg-apply").inputs["create"]
+    to_gpu = next(l.split() for l in param(cp_script, "PEERS").splitlines()
+                  if f"{nodes['gpu-houston-1']['mesh_ip']}/32" in l)
+    assert to_gpu[1] == "[2001:db8:40::40]:51820"
+    assert run.outputs["meshMtu"] == 1500 - 80
+    assert param(cp_script, "MTU") == "1420"
+
+
+def test_host_given_by_name_may_be_ipv6_and_nat_hosts_are_not_dialled(stack_run):
+    spec = example_spec("prod")
+    spec["nodeGroups"]["gpu-houston"]["hosts"][0]["address"] = "gpu-houston.example.net"
+    assert stack_run(spec, stack="prod").outputs["meshMtu"] == 1420
+    spec = example_spec("prod")
+    spec["nodeGroups"]["onprem-paris"]["hosts"][0]["address"] = "2001:db8:10::10"  # behind NAT
+    assert stack_run(spec, stack="prod").outputs["meshMtu"] == 1440

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from components.mesh.mtu import mesh_mtu
-from components.mesh.peers import MeshMember, choose_relay, is_relay, peers_of
+from components.mesh.mtu import ip_version_of, mesh_mtu, underlay_ip_version
+from components.mesh.peers import (
+    MeshMember,
+    choose_relay,
+    dialled_addresses,
+    format_endpoint,
+    is_relay,
+    peers_of,
+    required_ip_version,
+)
 
 
 def test_mtu_is_lowest_underlay_minus_overhead():
@@ -62,3 +70,45 @@ def test_two_nat_nodes_route_through_the_relay():
     relay_peers = {p.public_key: p for p in peers_of(relay, ms, 51820)}
     assert relay_peers["key-n1"].allowed_ips == ("10.42.9.1/32",)
     assert relay_peers["key-n2"].allowed_ips == ("10.42.9.2/32",)
+
+
+def test_ipv6_endpoints_are_bracketed():
+    assert format_endpoint("2001:db8::1", 51820) == "[2001:db8::1]:51820"
+    assert format_endpoint("[2001:db8::1]", 51820) == "[2001:db8::1]:51820"  # not twice
+    assert format_endpoint("198.18.0.1", 51820) == "198.18.0.1:51820"
+    assert format_endpoint("gpu.example.net", 51820) == "gpu.example.net:51820"
+    v6 = MeshMember("v6", "10.42.3.1", "key-v6", "2001:db8::10")
+    (peer,) = peers_of(member("a", "10.42.1.1"), [member("a", "10.42.1.1"), v6], 51820)
+    assert peer.endpoint == "[2001:db8::10]:51820"
+    assert peer.line() == "key-v6 [2001:db8::10]:51820 10.42.3.1/32 0"
+
+
+def test_ip_version_of_literals_and_names():
+    assert ip_version_of("198.18.0.1") == 4
+    assert ip_version_of("2001:db8::1") == ip_version_of("[2001:db8::1]") == 6
+    assert ip_version_of("gpu.example.net") is None and ip_version_of(None) is None
+
+
+def test_wireguard_overhead_follows_the_dialled_address_family():
+    assert underlay_ip_version(["198.18.0.1", None]) == 4
+    assert underlay_ip_version(["198.18.0.1", "2001:db8::1"]) == 6
+    assert underlay_ip_version(["gpu.example.net"]) == 6  # may resolve to AAAA
+    a, b = member("a", "10.42.1.1"), member("b", "10.42.1.2")
+    assert required_ip_version([a, b]) == 4
+    v6 = MeshMember("v6", "10.42.3.1", "key-v6", "2001:db8::10")
+    assert required_ip_version([a, b, v6]) == 6
+    assert mesh_mtu([1500, 1500, 1500], ip_version=required_ip_version([a, b, v6])) == 1420
+    assert mesh_mtu([1500, 1500], ip_version=required_ip_version([a, b])) == 1440
+
+
+def test_addresses_nobody_dials_do_not_count():
+    # An IPv6 node behind NAT is never dialled; two nodes on a private
+    # network dial each other's (IPv4) private address, not the public one.
+    a = member("a", "10.42.1.1")
+    nat6 = MeshMember("nat6", "10.42.9.1", "key-nat6", None)
+    assert required_ip_version([a, nat6]) == 4
+    p1 = MeshMember("p1", "10.42.2.1", "key-p1", "2001:db8::21", "10.0.0.2", "hetzner:eu-central")
+    p2 = MeshMember("p2", "10.42.2.2", "key-p2", "2001:db8::22", "10.0.0.3", "hetzner:eu-central")
+    assert sorted(dialled_addresses([p1, p2])) == ["10.0.0.2", "10.0.0.3"]
+    assert required_ip_version([p1, p2]) == 4
+    assert required_ip_version([p1, p2, a]) == 6  # a dials them at their IPv6 public addresses

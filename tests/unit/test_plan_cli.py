@@ -54,6 +54,19 @@ def test_invalid_file_exits_2_with_every_error(tmp_path):
     assert result.stdout == ""
 
 
+def test_field_errors_and_cross_field_errors_are_all_printed(tmp_path):
+    from tests.unit.test_spec_validation import MIXED_ERRORS, mixed_errors_spec
+
+    path = tmp_path / "Pulumi.bad.yaml"
+    path.write_text(yaml.safe_dump({"config": {"sovereign-cloud:cluster": mixed_errors_spec()}}))
+    result = plan("--file", str(path))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    for field, text in MIXED_ERRORS.items():
+        assert f"  - {field}: " in result.stderr, f"{field} missing from:\n{result.stderr}"
+        assert text in result.stderr
+
+
 def test_missing_stack_file_exits_2():
     result = plan("nosuchstack")
     assert result.returncode == 2 and "Pulumi.nosuchstack.yaml" in result.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from components.spec import SpecError, parse_cluster_spec
@@ -172,3 +174,136 @@ def test_count_and_replicas_are_exclusive():
     spec = example_spec("dev")
     spec["nodeGroups"]["main"]["minReplicas"] = 1
     assert "exclusive" in issues_of(spec)["cluster.nodeGroups.main.count"]
+
+
+def test_pod_cidr_overlapping_the_service_cidr():
+    spec = example_spec("dev")
+    spec["network"] = {"podCidr": "10.100.0.0/16", "serviceCidr": "10.96.0.0/12"}  # pods inside services
+    issues = issues_of(spec)
+    assert "overlaps network.podCidr 10.100.0.0/16" in issues["cluster.network.serviceCidr"]
+
+
+# Field errors (pydantic) and cross-field errors (rules) in one budget spec.
+MIXED_ERRORS = {
+    "cluster.version": "malformed",
+    "cluster.nodeGroups.vps.labelz": "unknown key",
+    "cluster.network.cni": "'cilium' or 'calico'",
+    "cluster.network.podCidr": "overlaps network.meshCidr",
+    "cluster.nodeGroups": "odd number >= 3 of servers, got 2",
+    "cluster.nodeGroups.vps.gpus": "GPUs on a group without the worker role",
+    "cluster.nodeGroups.edge.region": "unknown hetzner region 'mars1'",
+}
+
+
+def mixed_errors_spec() -> dict:
+    spec = example_spec("budget")
+    spec["version"] = "1.31"
+    spec["network"]["cni"] = "flannel"
+    spec["network"]["podCidr"] = "10.6.128.0/17"  # inside meshCidr 10.6.0.0/16
+    vps = spec["nodeGroups"]["vps"]
+    vps.update(count=2, roles=["control-plane"], gpus=[{"name": "nvidia.com/AD104GL_L4"}])  # HA k3s, 2 servers
+    vps["labelz"] = {"tier": "front"}
+    spec["nodeGroups"]["edge"] = {"provider": "hetzner", "region": "mars1", "instanceType": "cx23", "count": 1}
+    return spec
+
+
+def test_field_errors_do_not_hide_cross_field_errors():
+    with pytest.raises(SpecError) as caught:
+        parse_cluster_spec(mixed_errors_spec())
+    found: dict[str, str] = {}
+    for issue in caught.value.issues:
+        found[issue.path] = found.get(issue.path, "") + f" {issue.message} | {issue.fix}"
+    for path, text in MIXED_ERRORS.items():
+        assert path in found, f"{path} not reported; got {sorted(found)}"
+        assert text in found[path]
+
+
+def test_issues_are_deduplicated_and_in_a_stable_order():
+    def issues():
+        with pytest.raises(SpecError) as caught:
+            parse_cluster_spec(mixed_errors_spec())
+        return caught.value.issues
+
+    first = issues()
+    assert first == issues()
+    assert len(first) == len(set(first))
+    assert [i.path for i in first] == sorted(i.path for i in first)
+    doubled = SpecError([*first, *first])
+    assert doubled.issues == first
+
+
+def test_a_broken_group_keeps_cluster_wide_rules_off_but_not_its_neighbours():
+    spec = example_spec("prod")
+    spec["nodeGroups"]["cp-paris"]["count"] = "one"  # control-plane count unknown
+    spec["nodeGroups"]["gpu-paris"]["roles"] = ["etcd"]
+    spec["nodeGroups"]["etcd-fsn"]["region"] = "fsn"
+    issues = issues_of(spec)
+    assert "valid integer" in issues["cluster.nodeGroups.cp-paris.count"]
+    assert "GPUs on a group without the worker role" in issues["cluster.nodeGroups.gpu-paris.gpus"]
+    assert "unknown hetzner region 'fsn'" in issues["cluster.nodeGroups.etcd-fsn.region"]
+    # The etcd member count cannot be judged without cp-paris's count.
+    assert "cluster.nodeGroups" not in issues and "cluster.ha" not in issues
+    assert [p for p in issues if p.startswith("cluster.nodeGroups.cp-paris")] == ["cluster.nodeGroups.cp-paris.count"]
+
+
+def test_a_misspelled_key_does_not_also_report_the_field_it_meant():
+    spec = example_spec("dev")
+    spec["nodeGroups"]["main"]["instanceTyp"] = spec["nodeGroups"]["main"].pop("instanceType")
+    issues = issues_of(spec)
+    assert set(issues) == {"cluster.nodeGroups.main.instanceTyp"}
+    assert "did you mean 'instanceType'" in issues["cluster.nodeGroups.main.instanceTyp"]
+
+
+def test_a_model_check_hidden_by_an_unknown_key_is_reported_too():
+    spec = example_spec("dev")
+    main = spec["nodeGroups"]["main"]
+    del main["count"]
+    main.update(minReplicas=3, maxReplicas=2, colour="blue")
+    issues = issues_of(spec)
+    assert "unknown key" in issues["cluster.nodeGroups.main.colour"]
+    assert "minReplicas must not exceed maxReplicas" in issues["cluster.nodeGroups.main"]
+
+
+def test_a_bad_catalog_override_does_not_hide_field_errors():
+    spec = example_spec("dev")
+    spec["version"] = "latest"
+    spec["cost"] = {"catalogOverrides": {"instance_types": [{"provider": "hetzner"}]}}
+    issues = issues_of(spec)
+    assert "malformed" in issues["cluster.version"]
+    assert "price catalog" in issues["cluster.cost.catalogOverrides"]
+
+
+def _leaf_paths(node, prefix=()):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield (*prefix, key)
+            yield from _leaf_paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield (*prefix, i)
+            yield from _leaf_paths(value, (*prefix, i))
+
+
+def test_every_rule_declares_what_it_reads():
+    """Undeclared rules would not run at all while any field is invalid."""
+    from components.spec.inputs import inputs_of
+    from components.spec.rules import RULES
+
+    assert [r.__name__ for r in RULES if inputs_of(r) is None] == []
+
+
+@pytest.mark.parametrize("stack", ["prod", "budget", "dev"])
+def test_any_broken_value_gives_a_spec_error_never_a_crash(stack):
+    """Rules run on partial data only where their inputs validated: no crash."""
+    base = example_spec(stack)
+    for path in _leaf_paths(base):
+        for bad in (None, "x", -1, [], {"zzz": 1}, [{"zzz": 1}]):
+            spec = copy.deepcopy(base)
+            target = spec
+            for part in path[:-1]:
+                target = target[part]
+            target[path[-1]] = bad
+            try:
+                parse_cluster_spec(spec)
+            except SpecError as err:
+                assert err.issues, path

@@ -88,7 +88,10 @@ class K3sCluster(pulumi.ComponentResource):
                 first=is_first, others=[s.mesh_ip for s in servers if s is not server], settings=settings,
             ))
             deps = [installs[server.name], lbs[server.name]] + ([previous] if previous is not None else [])
-            cmd = self._join(name, server, "server", script, server_stdin, deps)
+            # The first server leaves through its own uninstall (no member
+            # command of its own): etcd removal first, quorum checked.
+            leave = None if not is_first else _remove_script(server, "server", self_=True)
+            cmd = self._join(name, server, "server", script, server_stdin, deps, leave=leave)
             self.servers[server.name] = cmd
             previous = cmd if is_first else self._member(name, first, server, "server", cmd)
 
@@ -114,14 +117,14 @@ class K3sCluster(pulumi.ComponentResource):
         self.provider = self.cluster.provider
         self.register_outputs({"apiEndpoint": settings.endpoints.in_cluster, "kubeconfig": self.kubeconfig})
 
-    def _join(self, name, node, role, script, stdin, deps) -> command.remote.Command:
+    def _join(self, name, node, role, script, stdin, deps, *, leave: str | None = None) -> command.remote.Command:
         return command.remote.Command(
             f"{name}-{node.name}-k3s-{role}",
             connection=node.ssh.remote(),
             create=script,
             update=script,
             stdin=stdin,
-            delete=render_script(SCRIPTS / "k3s-uninstall.sh", {"K3S_ROLE": role}),
+            delete=render_script(SCRIPTS / "k3s-uninstall.sh", {"K3S_ROLE": role, "LEAVE_SCRIPT": leave or ""}),
             opts=pulumi.ResourceOptions(parent=self, depends_on=deps),
         )
 
@@ -130,13 +133,17 @@ class K3sCluster(pulumi.ComponentResource):
             f"{name}-{node.name}-member",
             connection=first.ssh.remote(),
             create=render_script(SCRIPTS / "k3s-member.sh", {"NODE_NAME": node.name}),
-            delete=render_script(SCRIPTS / "k3s-member-remove.sh", {
-                "NODE_NAME": node.name, "NODE_IP": node.mesh_ip, "K3S_ROLE": role,
-            }),
+            delete=_remove_script(node, role),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[joined]),
         )
         self.members[node.name] = member
         return member
+
+
+def _remove_script(node: Node, role: str, *, self_: bool = False) -> str:
+    return render_script(SCRIPTS / "k3s-member-remove.sh", {
+        "NODE_NAME": node.name, "NODE_IP": node.mesh_ip, "K3S_ROLE": role, "SELF": self_,
+    })
 
 
 def _node_script(role: str, config: str, *, first: bool, others: list[str], settings: K3sSettings) -> str:

@@ -121,7 +121,11 @@ class KubeadmCluster(pulumi.ComponentResource):
                 "EXTERNAL_ETCD": etcd is not None,
             })),
             stdin=cp_stdin,
-            delete=render_script(SCRIPTS / "kubeadm-reset.sh"),
+            # The first control plane has no member command: its reset takes
+            # it out of the cluster (etcd first, quorum checked) by itself.
+            delete=render_script(SCRIPTS / "kubeadm-reset.sh", {
+                "LEAVE_SCRIPT": _remove_script(first, "control-plane", stacked=etcd is None, self_=True),
+            }),
             # Defence in depth: whatever kubeadm prints stays out of plain state.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[packages[first.name], lbs[first.name], *etcd_ready],
                                         additional_secret_outputs=["stderr"]),
@@ -179,7 +183,7 @@ class KubeadmCluster(pulumi.ComponentResource):
                 "EXTERNAL_ETCD": external_etcd,
             })),
             stdin=stdin,
-            delete=render_script(SCRIPTS / "kubeadm-reset.sh"),
+            delete=render_script(SCRIPTS / "kubeadm-reset.sh", {"LEAVE_SCRIPT": ""}),
             opts=pulumi.ResourceOptions(parent=self, depends_on=deps),
         )
         self.joins[node.name] = cmd
@@ -190,10 +194,14 @@ class KubeadmCluster(pulumi.ComponentResource):
             f"{name}-{node.name}-member",
             connection=first.ssh.remote(),
             create=render_script(SCRIPTS / "kubeadm-member.sh", {"NODE_NAME": node.name}),
-            delete=render_script(SCRIPTS / "kubeadm-member-remove.sh", {
-                "NODE_NAME": node.name, "NODE_IP": node.mesh_ip, "ROLE": role, "STACKED_ETCD": stacked,
-            }),
+            delete=_remove_script(node, role, stacked=stacked),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[joined]),
         )
         self.members[node.name] = member
         return member
+
+
+def _remove_script(node: Node, role: str, *, stacked: bool, self_: bool = False) -> str:
+    return render_script(SCRIPTS / "kubeadm-member-remove.sh", {
+        "NODE_NAME": node.name, "NODE_IP": node.mesh_ip, "ROLE": role, "STACKED_ETCD": stacked, "SELF": self_,
+    })

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import uuid
 
 from components.topology.addressing import stable_hash
@@ -43,6 +44,54 @@ def _scaleway_zoned(cloud, name, inputs, raw):
     zone = inputs.get("zone", "fr-par-1")
     rid, _ = _uuid(cloud, name, inputs, raw)
     return f"{zone}/{rid}", {**raw, "state": "started"}
+
+
+def _scaleway_regional(cloud, name, inputs, raw):
+    region = inputs.get("region", "fr-par")
+    rid, _ = _uuid(cloud, name, inputs, raw)
+    return f"{region}/{rid}", {**raw, "region": region}
+
+
+def _private_subnets(cloud) -> dict:
+    """Private network id -> (subnet, addresses handed out), per fake cloud."""
+    if not hasattr(cloud, "_scaleway_private_subnets"):
+        cloud._scaleway_private_subnets = {}
+    return cloud._scaleway_private_subnets
+
+
+def _scaleway_private_network(cloud, name, inputs, raw):
+    rid, state = _scaleway_regional(cloud, name, inputs, raw)
+    subnet = ipaddress.IPv4Network((inputs.get("ipv4Subnet") or {}).get("subnet") or "172.16.0.0/22")
+    ula = ipaddress.IPv6Network(f"fd{stable_hash(name) % 0xff:02x}:{stable_hash(name + '/6') % 0xffff:x}:{stable_hash(rid) % 0xffff:x}:1::/64")
+    _private_subnets(cloud)[rid] = (subnet, ula, set())
+    return rid, {
+        **state,
+        "ipv4Subnet": {"subnet": str(subnet), "address": str(subnet.network_address), "prefixLength": subnet.prefixlen,
+                       "subnetMask": str(subnet.netmask)},
+        "ipv6Subnets": [{"subnet": str(ula), "address": str(ula.network_address), "prefixLength": 64}],
+    }
+
+
+def _scaleway_private_nic(cloud, name, inputs, raw):
+    """Like Scaleway's IPAM: one IPv4 from the private network's subnet (after the
+    network and gateway addresses) and one IPv6 from its ULA /64."""
+    zone = inputs.get("zone", "fr-par-1")
+    rid, _ = _uuid(cloud, name, inputs, raw)
+    subnet, ula, taken = _private_subnets(cloud)[inputs["privateNetworkId"]]
+    size = subnet.num_addresses - 3  # network, gateway (.1), broadcast
+    offset = stable_hash(name) % size
+    while offset in taken:
+        offset = (offset + 1) % size
+    taken.add(offset)
+    region = zone.rsplit("-", 1)[0]
+    return f"{zone}/{inputs['serverId'].split('/')[-1]}/{rid}", {
+        **raw,
+        "macAddress": "02:00:00:" + ":".join(f"{b:02x}" for b in stable_hash(name).to_bytes(8, "big")[-3:]),
+        "privateIps": [
+            {"id": f"{region}/{_uuid(cloud, name + '/v4', inputs, raw)[0]}", "address": str(subnet.network_address + 2 + offset)},
+            {"id": f"{region}/{_uuid(cloud, name + '/v6', inputs, raw)[0]}", "address": str(ula.network_address + 2 + offset)},
+        ],
+    }
 
 
 def _ovh_vps(cloud, name, inputs, raw):
@@ -99,6 +148,9 @@ RESOURCE_FAKES.update({
     "scaleway:instance/server:Server": _scaleway_zoned,
     "scaleway:instance/securityGroup:SecurityGroup": _scaleway_zoned,
     "scaleway:instance/placementGroup:PlacementGroup": _scaleway_zoned,
+    "scaleway:instance/privateNic:PrivateNic": _scaleway_private_nic,
+    "scaleway:network/vpc:Vpc": _scaleway_regional,
+    "scaleway:network/privateNetwork:PrivateNetwork": _scaleway_private_network,
     "ovh:Vps/vps:Vps": _ovh_vps,
     "ovh:CloudProject/instance:Instance": _ovh_instance,
     "command:remote:Command": _remote_command,

@@ -6,6 +6,9 @@
 #   NODE_IP    its mesh IP (its etcd client URL is https://NODE_IP:2379)
 #   K3S_ROLE   server | agent
 #   K3S_BIN    the k3s binary (default /usr/local/bin/k3s)
+#   SELF       true: run by the leaving server itself (the first server has
+#              no member command); as the sole etcd member left, it hands
+#              nothing over (the whole cluster is being destroyed)
 #
 # A server is an etcd member: it is removed from etcd FIRST, and only if
 # the members that stay healthy still form a quorum of the smaller
@@ -19,6 +22,7 @@ NODE_NAME="${NODE_NAME:?NODE_NAME is required}"
 NODE_IP="${NODE_IP:?NODE_IP is required}"
 K3S_ROLE="${K3S_ROLE:?K3S_ROLE is required}"
 K3S_BIN="${K3S_BIN:-/usr/local/bin/k3s}"
+SELF="${SELF:-false}"
 kubectl=("$K3S_BIN" kubectl --kubeconfig /etc/rancher/k3s/k3s.yaml)
 tls=/var/lib/rancher/k3s/server/tls/etcd
 
@@ -47,6 +51,10 @@ if [ "$K3S_ROLE" = "server" ]; then
       healthy_others=$((healthy_others + 1))
     fi
   done
+  if [ "$SELF" = "true" ] && [ "$total" -le 1 ]; then
+    echo "${NODE_NAME} is the last etcd member: nothing to hand over"
+    exit 0
+  fi
   if [ "$member" = "true" ]; then
     remaining=$((total - 1))
     quorum=$((remaining / 2 + 1))

@@ -2,10 +2,17 @@
 # Stop K3s on a node that leaves the cluster and wipe its state, so the
 # machine can never rejoin as a stale etcd member. Runs after the member
 # command on the first server has drained it and removed it from etcd.
+# The first server has no member command: LEAVE_SCRIPT (k3s-member-remove.sh
+# with SELF=true) takes it out of etcd first, only if quorum survives, and
+# a failure stops here with nothing wiped.
 # Idempotent: a node without K3s is left as it is.
 set -euo pipefail
 
 K3S_ROLE="${K3S_ROLE:?K3S_ROLE is required}"
+LEAVE_SCRIPT="${LEAVE_SCRIPT:-}"
+if [ -n "$LEAVE_SCRIPT" ] && [ -x "${K3S_BIN:-/usr/local/bin/k3s}" ]; then
+  bash -c "$LEAVE_SCRIPT"
+fi
 service=k3s
 [ "$K3S_ROLE" = "agent" ] && service=k3s-agent
 

@@ -6,6 +6,9 @@
 #   NODE_IP       its mesh IP
 #   ROLE          control-plane | worker
 #   STACKED_ETCD  true when control planes carry etcd (no external etcd)
+#   SELF          true: run by the leaving control plane itself (the first
+#                 one has no member command); as the last control plane
+#                 left, it hands nothing over (the cluster is being destroyed)
 #
 # A control plane leaves only if another control plane stays Ready. With
 # stacked etcd its member is removed FIRST, and only if the members that
@@ -19,6 +22,7 @@ NODE_NAME="${NODE_NAME:?NODE_NAME is required}"
 NODE_IP="${NODE_IP:?NODE_IP is required}"
 ROLE="${ROLE:?ROLE is required}"
 STACKED_ETCD="${STACKED_ETCD:-false}"
+SELF="${SELF:-false}"
 export KUBECONFIG=/etc/kubernetes/admin.conf
 pki=/etc/kubernetes/pki/etcd
 
@@ -33,10 +37,17 @@ etcd() {
 }
 
 if [ "$ROLE" = "control-plane" ]; then
+  # Other control planes that are Ready (name and Ready status a line).
   others="$(kubectl get nodes -l node-role.kubernetes.io/control-plane \
-    -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}' | grep -vxF "$NODE_NAME" | grep -c . || true)"
+    -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' \
+    | awk -v me="$NODE_NAME" '$1 != me && $2 == "True"' | grep -c . || true)"
+  total="$(kubectl get nodes -l node-role.kubernetes.io/control-plane -o name | grep -c . || true)"
+  if [ "$SELF" = "true" ] && [ "$total" -le 1 ]; then
+    echo "${NODE_NAME} is the last control plane: nothing to hand over"
+    exit 0
+  fi
   if [ "$others" -lt 1 ]; then
-    echo "refusing to remove ${NODE_NAME}: it is the last control plane" >&2
+    echo "refusing to remove ${NODE_NAME}: it is the last Ready control plane" >&2
     exit 1
   fi
   if [ "$STACKED_ETCD" = "true" ]; then
