@@ -63,6 +63,8 @@ ROLE_OVERRIDES = (
 )
 JOINS = ("-k3s-agent", "-kubeadm-join")
 JOIN_CONCURRENCY = 50
+# The verdict rests on JOIN_CONCURRENCY: the table is repeated for these.
+SENSITIVITY = (10, 20, 50, 100)
 DEFAULT = 1
 HETZNER_K3S_CLAIMS = {3: (2.0, 3.0), 500: (None, 11.0)}  # minutes (from its README)
 
@@ -82,16 +84,16 @@ def step_seconds(resource) -> float:
     return DEFAULT
 
 
-def join_waits(run) -> dict[str, float]:
+def join_waits(run, concurrency: int = JOIN_CONCURRENCY) -> dict[str, float]:
     """Extra wait of each parallel join: its wave times the join step."""
     joins = sorted((r for r in run.resources if r.custom and r.name.endswith(JOINS)),
                    key=lambda r: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", r.name)])
-    return {r.urn: (i // JOIN_CONCURRENCY) * step_seconds(r) for i, r in enumerate(joins)}
+    return {r.urn: (i // concurrency) * step_seconds(r) for i, r in enumerate(joins)}
 
 
-def critical_path(run) -> tuple[float, list[str]]:
+def critical_path(run, concurrency: int = JOIN_CONCURRENCY) -> tuple[float, list[str]]:
     by_urn = {r.urn: r for r in run.resources}
-    waits = join_waits(run)
+    waits = join_waits(run, concurrency)
 
     @lru_cache(maxsize=None)
     def finish(urn: str) -> tuple[float, tuple[str, ...]]:
@@ -132,18 +134,26 @@ def main() -> None:
     print(f"  joins served in waves of {JOIN_CONCURRENCY}; unknown steps {DEFAULT}s; unbounded engine parallelism")
     print(f"  spec: benchmarks/plan_scale.py spec_for ({args.distribution}, Hetzner, 3 control planes + workers)\n")
     print(f"{'nodes':>6} {'steps':>6} {'minutes':>8}  longest chain")
+    runs = {size: run_spec(bench_spec(size, args.distribution), stack="bench")
+            for size in sorted({*args.sizes, *args.compare})}
     results = {}
     for size in args.sizes:
-        total, chain = critical_path(run_spec(bench_spec(size, args.distribution), stack="bench"))
+        total, chain = critical_path(runs[size])
         results[size] = total
         print(f"{size:>6} {len(chain):>6} {total / 60:>8.1f}  {' -> '.join(chain)}")
     first, last = args.sizes[0], args.sizes[-1]
     growth = 100 * (results[last] - results[first]) / results[first]
     verdict = "meets" if growth < 20 else "MISSES"
     print(f"\ngrowth from {first} to {last} nodes: {growth:.0f}% ({verdict} the target < 20%)")
+    print("\nsensitivity to the join concurrency (minutes; growth from first to last size):")
+    print(f"{'joins/wave':>10} " + " ".join(f"{s:>6}" for s in args.sizes) + "  growth")
+    for concurrency in SENSITIVITY:
+        minutes = [critical_path(runs[s], concurrency)[0] for s in args.sizes]
+        print(f"{concurrency:>10} " + " ".join(f"{m / 60:>6.1f}" for m in minutes)
+              + f"  {100 * (minutes[-1] - minutes[0]) / minutes[0]:>5.0f}%")
     for size in args.compare:
         if size not in results:
-            results[size] = critical_path(run_spec(bench_spec(size, args.distribution), stack="bench"))[0]
+            results[size] = critical_path(runs[size])[0]
     if args.distribution != "k3s":
         return
     print("\nvs hetzner-k3s's claims (its README; Hetzner servers, k3s):")
