@@ -85,6 +85,8 @@ def build_baseline(spec: ClusterSpec, nodes: list[Node]) -> NodeBaseline:
         "mesh_interface": INTERFACE,
         "wireguard_port": spec.network.wireguard_port,
         "ssh_source_cidrs": [str(c) for c in spec.network.ssh_source_cidrs],
+        "airgap": spec.kubernetes.airgap.enabled,
+        "artifacts_dir": spec.kubernetes.airgap.artifacts_dir,
         "published_ports": published,
         "cluster_tcp_ports": tcp,
         "cluster_udp_ports": udp,

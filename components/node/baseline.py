@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_command as command
 
 from components.compute.node import Node
+from components.node.ports import POD_INTERFACES
 from components.remote.script import render_script
 
 SCRIPTS = Path(__file__).parent / "scripts"
+
+NODE_PACKAGES = (
+    "wireguard-tools",
+    "nftables",
+    "iproute2",
+    "curl",
+    "ca-certificates",
+    "chrony|systemd-timesyncd",
+    "unattended-upgrades",
+)
+"""Debian packages the node scripts need (one requirement each; ``a|b``: either
+will do, ``a`` is installed when neither is). cloud-init installs them at
+first boot where there is user data; the baseline installs whatever is still
+missing on every node (OVH VPS and existing hosts get no user data)."""
 
 
 class NodeBaselineArgs(TypedDict):
@@ -25,10 +40,13 @@ class NodeBaselineArgs(TypedDict):
     cluster_tcp_ports: list[str]
     cluster_udp_ports: list[str]
     pod_cidr: str
+    airgap: NotRequired[bool]
+    """Install packages only from ``artifacts_dir``/node/*.deb (spec ``kubernetes.airgap``)."""
+    artifacts_dir: NotRequired[str]
 
 
 class NodeBaseline(pulumi.ComponentResource):
-    """Hardened SSH, kernel settings for Kubernetes, and the firewall.
+    """Packages, hardened SSH, kernel settings for Kubernetes, and the firewall.
 
     On the public interface only SSH (from the configured sources), the
     WireGuard port and published ports are open; cluster ports are reachable
@@ -45,6 +63,9 @@ class NodeBaseline(pulumi.ComponentResource):
             baseline_script = render_script(SCRIPTS / "baseline.sh", {
                 "NODE_NAME": node.name,
                 "SSH_PORT": node.ssh.port,
+                "PACKAGES": list(NODE_PACKAGES),
+                "AIRGAP": bool(args.get("airgap", False)),
+                "ARTIFACTS_DIR": args.get("artifacts_dir") or "/var/lib/sovereign/airgap",
             })
             baseline = command.remote.Command(
                 f"{name}-{node.name}-baseline",
@@ -63,6 +84,7 @@ class NodeBaseline(pulumi.ComponentResource):
                 "CLUSTER_TCP_PORTS": args["cluster_tcp_ports"],
                 "CLUSTER_UDP_PORTS": args["cluster_udp_ports"],
                 "POD_CIDR": args["pod_cidr"],
+                "POD_INTERFACES": POD_INTERFACES,
             })
             self.ready[node.name] = command.remote.Command(
                 f"{name}-{node.name}-firewall",

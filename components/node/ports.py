@@ -21,3 +21,13 @@ def cluster_ports(spec: ClusterSpec) -> tuple[list[str], list[str]]:
     if spec.distribution == "k3s":
         tcp.append("9345")  # k3s supervisor (agent registration)
     return tcp, list(cni_udp)
+
+
+# Interfaces pod traffic reaches the host on, for both CNIs (and the
+# flannel/bridge names of K3s' defaults). The firewall accepts pod-CIDR
+# sources there only: on the public interface a pod address is spoofable.
+POD_INTERFACES = [
+    "lxc*", "cilium_*",                # Cilium: per-pod veths, cilium_host/net/vxlan
+    "cali*", "vxlan.calico", "tunl0",  # Calico: per-pod veths, VXLAN, IP-in-IP
+    "flannel.1", "cni0",               # flannel / bridge CNI
+]

@@ -23,7 +23,8 @@ class AirgapSpec(SpecModel):
     ``k3s/k3s-airgap-images-<arch>.tar*``; ``kubeadm/*.deb`` (containerd,
     kubelet, kubeadm, kubectl and dependencies) and ``kubeadm/images/*.tar``;
     ``haproxy/*.deb`` (the local API load balancer); ``etcd/etcd`` and
-    ``etcd/etcdctl`` (dedicated etcd members).
+    ``etcd/etcdctl`` (dedicated etcd members); ``node/*.deb`` (the node
+    baseline's packages: WireGuard tools, nftables, time sync, ...).
     """
 
     enabled: bool = False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import signal
+import socket
 import subprocess
 import time
 from contextlib import contextmanager
@@ -25,13 +26,22 @@ from tests.testhosts.shell import netns_pids
 from tests.testhosts.remote import run_remote_command, run_remote_delete
 
 WG_PORT = 51820
+POD_CIDR = "10.244.0.0/16"
 # Ports a scan from outside must find open (sshd); cluster ports must not be.
 EXPECTED_PUBLIC_TCP = {22}
 
 
-def lab_spec(hosts, *, underlay_mtu: dict[str, int] | None = None) -> dict:
-    """The first host is the control plane, the others workers."""
+def lab_spec(hosts, *, underlay_mtu: dict[str, int] | None = None,
+             published_ports: dict[str, list[int]] | None = None,
+             ssh_source_cidrs: list[str] | None = None) -> dict:
+    """The first host is the control plane, the others workers.
+
+    ``published_ports``: per host name, ports open to the internet; a worker
+    given some gets a node group of its own (the setting is per group).
+    ``ssh_source_cidrs``: the spec's network.sshSourceCidrs (default: anyone).
+    """
     mtus = underlay_mtu or {}
+    published = published_ports or {}
 
     def entry(h):
         item = {"name": h.name, "address": h.public_ip, "behindNat": h.behind_nat}
@@ -39,12 +49,24 @@ def lab_spec(hosts, *, underlay_mtu: dict[str, int] | None = None) -> dict:
             item["underlayMtu"] = mtus[h.name]
         return item
 
-    groups = {"cp": {"provider": "existing", "roles": ["control-plane"], "sshUser": "root", "hosts": [entry(hosts[0])]}}
-    if len(hosts) > 1:
-        groups["nodes"] = {"provider": "existing", "roles": ["worker"], "sshUser": "root", "hosts": [entry(h) for h in hosts[1:]]}
+    def group(roles, members):
+        return {"provider": "existing", "roles": roles, "sshUser": "root", "hosts": [entry(h) for h in members]}
+
+    groups = {"cp": group(["control-plane"], hosts[:1])}
+    if published.get(hosts[0].name):
+        groups["cp"]["publishedPorts"] = list(published[hosts[0].name])
+    workers = [h for h in hosts[1:] if not published.get(h.name)]
+    if workers:
+        groups["nodes"] = group(["worker"], workers)
+    for h in hosts[1:]:
+        if published.get(h.name):
+            groups[f"pub-{h.name}"] = {**group(["worker"], [h]), "publishedPorts": list(published[h.name])}
+    network = {"meshCidr": "10.42.0.0/16", "podCidr": POD_CIDR, "wireguardPort": WG_PORT}
+    if ssh_source_cidrs is not None:
+        network["sshSourceCidrs"] = list(ssh_source_cidrs)
     return {
         "name": "lab", "distribution": "k3s", "version": "1.31.4",
-        "network": {"meshCidr": "10.42.0.0/16", "wireguardPort": WG_PORT},
+        "network": network,
         "ssh": {"publicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHv0bEd0X2Y9o3wVt0y2Yk7kz1mX6oN1Ck2mM0k0bAbC lab"},
         "nodeGroups": groups,
     }
@@ -115,11 +137,47 @@ def continuous_ping(host, address: str, interval: float = 0.05):
     result.update(sent=int(summary[1]), received=int(summary[2]))
 
 
-def open_tcp_ports(scanner, address: str, ports) -> set[int]:
-    """A TCP connect scan of ``address`` from ``scanner`` (all ports in parallel)."""
-    probes = " ".join(f"(nc -z -w 1 {address} {p} 2>/dev/null && echo {p}) &" for p in ports)
+def open_tcp_ports(scanner, address: str, ports, *, source: str | None = None) -> set[int]:
+    """A TCP connect scan of ``address`` from ``scanner`` (all ports in
+    parallel), from the scanner's address ``source`` if given."""
+    from_source = f"-s {source} " if source else ""
+    probes = " ".join(f"(nc -z -w 1 {from_source}{address} {p} 2>/dev/null && echo {p}) &" for p in ports)
     out = scanner.run(["sh", "-c", f"{probes} wait"], check=False).stdout
     return {int(line) for line in out.split()}
+
+
+@contextmanager
+def listening(host, ports):
+    """TCP listeners on ``ports`` inside ``host`` (as a web server or the API
+    server would be), up before the block starts, stopped after it."""
+    procs = [host.popen(["nc", "-l", "-k", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for port in ports]
+    try:
+        for port in ports:
+            if not wait_listening(host, port):
+                raise AssertionError(f"nothing listens on {host.name}:{port}")
+        yield
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+
+
+def wait_listening(host, port: int) -> bool:
+    for _ in range(50):
+        if host.run(f"ss -ltn | grep -q ':{port} '", check=False).returncode == 0:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def open_from_runner(address: str, port: int, timeout: float = 1) -> bool:
+    """A TCP connect from the test runner (the root namespace, the operator)."""
+    try:
+        with socket.create_connection((address, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def wireguard_state(host) -> dict:

@@ -8,22 +8,31 @@ outside host, WireGuard's own state.
 
 from __future__ import annotations
 
+import ipaddress
 import subprocess
+from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
 
 from tests.integration.mesh_lab import (
+    POD_CIDR,
     WG_PORT,
     all_pairs_unreachable,
     bootstrap,
     continuous_ping,
+    listening,
     mesh_ips,
+    open_from_runner,
     open_tcp_ports,
     ping,
     ping_eventually,
     remove_from_mesh,
     wireguard_state,
 )
+from tests.testhosts.lab import ROOT_OCTET
+from tests.testhosts.remote import run_script
+from tests.testhosts.shell import sh
 
 pytestmark = pytest.mark.integration
 
@@ -70,6 +79,83 @@ def test_firewall_opens_only_ssh_publicly_and_cluster_ports_over_the_mesh(lab_fa
         for proc in listeners:
             proc.kill()
             proc.wait()
+
+
+def test_published_ports_are_open_to_the_internet_on_their_host_only(lab_factory):
+    lab = lab_factory(3)
+    edge = lab.hosts[2]
+    bootstrap(lab.hosts, published_ports={edge.name: [80, 443]})
+    with ExitStack() as stack:
+        # A web server on every host: closed ports elsewhere are the firewall's doing.
+        for host in lab.hosts:
+            stack.enter_context(listening(host, (80, 443, 6443)))
+        for host in lab.hosts:
+            expected = {22, 80, 443} if host is edge else {22}
+            assert open_tcp_ports(lab.outside, host.public_ip, SCANNED_PORTS) == expected, host.name
+
+
+def test_ssh_from_outside_the_source_cidrs_is_filtered_while_the_operator_gets_in(lab_factory):
+    lab = lab_factory(2)
+    server, peer = lab.hosts
+    operator = lab.address(ROOT_OCTET)  # the test runner, where Pulumi runs
+    assert open_tcp_ports(lab.outside, server.public_ip, (22,)) == {22}  # before the firewall
+    run = bootstrap(lab.hosts, ssh_source_cidrs=[f"{operator}/32"])
+    ips = mesh_ips(run)
+    for host in lab.hosts:
+        assert open_tcp_ports(lab.outside, host.public_ip, (22,)) == set(), host.name
+        assert open_from_runner(host.public_ip, 22), host.name
+        connection = {"host": host.public_ip, "user": "root", "privateKey": host.ssh_private_key}
+        assert run_script(connection, "hostname")["stdout"] == host.name
+    # A cluster member is outside the sources too, but SSH over the mesh stays open.
+    assert open_tcp_ports(peer, server.public_ip, (22,)) == set()
+    assert open_tcp_ports(peer, ips[server.name], (22,)) == {22}
+
+
+def test_a_spoofed_pod_address_from_outside_gets_no_answer_while_mesh_and_pods_do(lab_factory):
+    lab = lab_factory(2)
+    server, client = lab.hosts
+    ips = mesh_ips(bootstrap(lab.hosts))
+    spoofed = "10.244.77.7"
+    assert ipaddress.ip_address(spoofed) in ipaddress.ip_network(POD_CIDR)
+    lab.outside.run(f"ip addr add {spoofed}/32 dev eth0")
+    # The server could answer it (a neighbour on a provider's private network
+    # is on-link): a missing answer is the firewall's, not routing's.
+    server.run(f"ip route add {spoofed}/32 via {lab.outside.public_ip}")
+    pod = lab.add_pod(server, "10.244.1.5")
+    with listening(server, (6443, 10250)):
+        assert open_tcp_ports(lab.outside, server.public_ip, (22,), source=spoofed) == {22}  # control
+        assert open_tcp_ports(lab.outside, server.public_ip, (6443, 10250), source=spoofed) == set()
+        assert open_tcp_ports(client, ips[server.name], (6443, 10250)) == {6443, 10250}
+        # A real pod, behind the CNI's interface, still reaches host services.
+        assert pod.run(f"nc -z -w 1 {server.public_ip} 10250", check=False).returncode == 0
+
+
+# What the baseline sets on real nodes; these are machine-wide, not per network namespace.
+MACHINE_WIDE_SYSCTLS = {"fs.inotify.max_user_instances": 8192, "fs.inotify.max_user_watches": 524288}
+
+
+def test_the_baseline_configures_the_test_host_and_leaves_the_machine_alone(lab_factory):
+    lab = lab_factory(1)
+    host = lab.hosts[0]
+    saved = {key: sh("sysctl", "-n", key).stdout.strip() for key in MACHINE_WIDE_SYSCTLS}
+    try:
+        # Values the baseline never writes: a write would show.
+        for key, value in MACHINE_WIDE_SYSCTLS.items():
+            sh("sysctl", "-q", "-w", f"{key}={value + 1}")
+        run = bootstrap(lab.hosts)
+        for key, value in MACHINE_WIDE_SYSCTLS.items():
+            assert sh("sysctl", "-n", key).stdout.strip() == str(value + 1), key
+    finally:
+        for key, value in saved.items():
+            sh("sysctl", "-q", "-w", f"{key}={value}")
+    stderr = run.named(f"lab-baseline-{host.name}-baseline").outputs["stderr"]
+    assert "test host: machine-wide changes skipped:" in stderr
+    assert "sysctl fs.inotify.max_user_watches" in stderr
+    # Per-namespace settings are the host's own: applied.
+    assert host.run("sysctl -n net.ipv4.ip_forward").stdout.strip() == "1"
+    # Its files went to the host's /etc, not the machine's.
+    assert "fs.inotify.max_user_watches = 524288" in host.run("cat /etc/sysctl.d/90-sovereign.conf").stdout
+    assert not Path("/etc/sysctl.d/90-sovereign.conf").exists()
 
 
 def _wait_listening(host, port: int) -> bool:
@@ -169,6 +255,9 @@ def test_rerunning_the_bootstrap_changes_nothing(lab_factory):
         stdout = again.named(f"lab-mesh-{host.name}-wg-apply").outputs["stdout"]
         assert stdout.endswith("unchanged"), stdout
         assert again.named(f"lab-baseline-{host.name}-firewall").outputs["stdout"] == "firewall: unchanged"
+        # The baseline reports what it changed: everything the first time, nothing again.
+        assert first.named(f"lab-baseline-{host.name}-baseline").outputs["stdout"].startswith(f"baseline {host.name}: changed (")
+        assert again.named(f"lab-baseline-{host.name}-baseline").outputs["stdout"] == f"baseline {host.name}: unchanged"
 
 
 def test_a_killed_host_leaves_the_others_connected_and_rejoins_when_back(lab_factory):

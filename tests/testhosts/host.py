@@ -9,7 +9,14 @@ from pathlib import Path
 
 from .shell import as_list, kill_netns_processes, sh
 
+# Test only: every SSH session on a test host has it, and node scripts skip
+# what would change the machine rather than the host (a test host shares the
+# kernel and /usr with it: modules, non-network sysctls, swap, packages).
+# The program never sets it; real nodes never have it.
+TEST_HOST_ENV = "SOVEREIGN_TEST_HOST"
+
 SSHD_CONFIG = """\
+SetEnv {test_host_env}=true
 ListenAddress 0.0.0.0
 Port 22
 HostKey {host_key}
@@ -84,7 +91,7 @@ class TestHost:
 
     def start_sshd(self, host_key: Path, authorized_keys: Path) -> None:
         config = self.workdir / "sshd_config"
-        config.write_text(SSHD_CONFIG.format(host_key=host_key, authorized_keys=authorized_keys))
+        config.write_text(SSHD_CONFIG.format(host_key=host_key, authorized_keys=authorized_keys, test_host_env=TEST_HOST_ENV))
         self._sshd = self.popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(config)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 5

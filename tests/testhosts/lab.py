@@ -50,6 +50,19 @@ def free_subnet() -> ipaddress.IPv4Network:
 
 
 @dataclass
+class Pod:
+    """A pod on a test host: its own network namespace, plugged into the host
+    the way a CNI does it (a veth named like the CNI's, e.g. ``cali*``)."""
+
+    netns: str
+    ip: str
+    host_ifname: str
+
+    def run(self, cmd: str, check: bool = True) -> subprocess.CompletedProcess:
+        return sh("ip", "netns", "exec", self.netns, "sh", "-c", cmd, check=check)
+
+
+@dataclass
 class Capture:
     lines: list[str] = field(default_factory=list)
     """One decoded line a packet (``tcpdump -nn``)."""
@@ -191,6 +204,18 @@ class Lab:
         self._routes.append(str(lan))
         host.start_sshd(self.host_key, self.authorized_keys)
         return host
+
+    def add_pod(self, host: TestHost, ip: str, host_ifname: str = "cali0test") -> Pod:
+        """A pod with address ``ip`` behind ``host_ifname`` on ``host``, wired
+        as CNIs do: a /32 route to it on the host, a link-local gateway."""
+        netns = self._add_netns(f"pod{len(self._netns)}")
+        sh("ip", "-n", host.netns, "link", "add", host_ifname, "type", "veth", "peer", "name", "eth0", "netns", netns)
+        host.run(f"ip addr add 169.254.1.1/32 dev {host_ifname} && ip link set {host_ifname} up"
+                 f" && ip route add {ip}/32 dev {host_ifname}")
+        pod = Pod(netns=netns, ip=ip, host_ifname=host_ifname)
+        pod.run(f"ip addr add {ip}/32 dev eth0 && ip link set eth0 up"
+                " && ip route add 169.254.1.1 dev eth0 scope link && ip route add default via 169.254.1.1 dev eth0")
+        return pod
 
     # -- faults and observation ---------------------------------------------------
     def kill(self, host: TestHost) -> None:

@@ -12,6 +12,12 @@
 #   CLUSTER_TCP_PORTS    cluster ports, reachable over the mesh only (6443, 2379-2380, ...)
 #   CLUSTER_UDP_PORTS    cluster UDP ports over the mesh only (VXLAN ...)
 #   POD_CIDR             optional: pods may reach host services (kubelet, DNS)
+#   POD_INTERFACES       interfaces pod traffic arrives on, "name" or "prefix*"
+#                        (the CNI's: cali*, lxc*, cilium_*, vxlan.calico, ...).
+#                        POD_CIDR sources are accepted there only: on the
+#                        public interface a pod address is spoofable (from the
+#                        internet or a provider private network) and must not
+#                        open cluster ports.
 #   DRY_RUN              true: render to RENDER_DIR and check with `nft -c`, apply nothing
 #
 # Only input is filtered (policy drop); forwarding is left to the CNI.
@@ -26,6 +32,7 @@ PUBLISHED_TCP_PORTS="${PUBLISHED_TCP_PORTS:-}"
 CLUSTER_TCP_PORTS="${CLUSTER_TCP_PORTS:-}"
 CLUSTER_UDP_PORTS="${CLUSTER_UDP_PORTS:-}"
 POD_CIDR="${POD_CIDR:-}"
+POD_INTERFACES="${POD_INTERFACES:-cali* lxc* cilium_* vxlan.calico flannel.1 cni0 tunl0}"
 DRY_RUN="${DRY_RUN:-false}"
 RENDER_DIR="${RENDER_DIR:-/etc/nftables.d}"
 
@@ -33,6 +40,21 @@ rules_file="${RENDER_DIR}/sovereign.nft"
 
 # "a b\nc" -> "a, b, c" (an nft set body)
 as_set() { tr ' \n' ',,' <<< "$1" | tr -s ',' | sed -e 's/^,//' -e 's/,$//' -e 's/,/, /g'; }
+
+# The pod interfaces, checked: a name or prefix*, and nothing that matches
+# the mesh interface (a lone "*" would match the public one too).
+read -r -a pod_interfaces <<< "$(tr '\n' ' ' <<< "$POD_INTERFACES")"
+for name in "${pod_interfaces[@]}"; do
+  if ! [[ "$name" =~ ^[A-Za-z0-9_.-]+\*?$ ]]; then
+    echo "POD_INTERFACES: '${name}' is not an interface name or prefix*" >&2
+    exit 1
+  fi
+  # shellcheck disable=SC2053 # the right side is a pattern on purpose
+  if [[ "$MESH_INTERFACE" == $name ]]; then
+    echo "POD_INTERFACES: ${name} matches the mesh interface ${MESH_INTERFACE}" >&2
+    exit 1
+  fi
+done
 
 render_rules() {
   local published cluster_tcp cluster_udp
@@ -57,7 +79,12 @@ render_rules() {
   [ -z "$published" ] || echo "    tcp dport { ${published} } accept comment \"published\""
   [ -z "$cluster_tcp" ] || echo "    iifname \"${MESH_INTERFACE}\" ip saddr ${MESH_CIDR} tcp dport { ${cluster_tcp} } accept comment \"cluster, mesh only\""
   [ -z "$cluster_udp" ] || echo "    iifname \"${MESH_INTERFACE}\" ip saddr ${MESH_CIDR} udp dport { ${cluster_udp} } accept comment \"cluster, mesh only\""
-  [ -z "$POD_CIDR" ] || echo "    iifname != \"${MESH_INTERFACE}\" ip saddr ${POD_CIDR} accept comment \"pods to host services\""
+  if [ -n "$POD_CIDR" ]; then
+    local ifname
+    for ifname in "${pod_interfaces[@]}"; do
+      echo "    iifname \"${ifname}\" ip saddr ${POD_CIDR} accept comment \"pods to host services\""
+    done
+  fi
   echo "  }"
   echo "}"
 }
