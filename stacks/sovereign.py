@@ -11,6 +11,7 @@ from components.compute.hetzner import HetznerNodes
 from components.compute.node import Node
 from components.compute.ovh import OvhNodes
 from components.compute.scaleway import ScalewayNodes
+from components.cluster.common.endpoint import API_PORT
 from components.cluster.contract import KubernetesCluster
 from components.mesh.wireguard import INTERFACE, WireGuardMesh
 from components.node.baseline import NodeBaseline
@@ -88,6 +89,10 @@ def build_baseline(spec: ClusterSpec, nodes: list[Node]) -> NodeBaseline:
         "airgap": spec.kubernetes.airgap.enabled,
         "artifacts_dir": spec.kubernetes.airgap.artifacts_dir,
         "published_ports": published,
+        # The API for operators and CI outside the mesh: control planes only.
+        "api_port": API_PORT,
+        "api_source_cidrs": {n.name: [str(c) for c in spec.kubernetes.api_source_cidrs]
+                             for n in nodes if n.is_control_plane},
         "cluster_tcp_ports": tcp,
         "cluster_udp_ports": udp,
         "pod_cidr": str(spec.network.pod_cidr),

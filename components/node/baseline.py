@@ -37,6 +37,9 @@ class NodeBaselineArgs(TypedDict):
     ssh_source_cidrs: list[str]
     published_ports: dict[str, list[int]]
     """Per node name: TCP ports open to the internet (e.g. 80/443 on ingress nodes)."""
+    api_port: NotRequired[int]
+    api_source_cidrs: NotRequired[dict[str, list[str]]]
+    """Per node name (control planes): who may reach the Kubernetes API over the public interface."""
     cluster_tcp_ports: list[str]
     cluster_udp_ports: list[str]
     pod_cidr: str
@@ -81,6 +84,8 @@ class NodeBaseline(pulumi.ComponentResource):
                 "SSH_PORT": node.ssh.port,
                 "SSH_SOURCE_CIDRS": args["ssh_source_cidrs"],
                 "PUBLISHED_TCP_PORTS": [str(p) for p in args["published_ports"].get(node.name, [])],
+                "API_PORT": args.get("api_port", 6443),
+                "API_SOURCE_CIDRS": args.get("api_source_cidrs", {}).get(node.name, []),
                 "CLUSTER_TCP_PORTS": args["cluster_tcp_ports"],
                 "CLUSTER_UDP_PORTS": args["cluster_udp_ports"],
                 "POD_CIDR": args["pod_cidr"],

@@ -33,12 +33,14 @@ EXPECTED_PUBLIC_TCP = {22}
 
 def lab_spec(hosts, *, underlay_mtu: dict[str, int] | None = None,
              published_ports: dict[str, list[int]] | None = None,
-             ssh_source_cidrs: list[str] | None = None) -> dict:
+             ssh_source_cidrs: list[str] | None = None,
+             api_source_cidrs: list[str] | None = None) -> dict:
     """The first host is the control plane, the others workers.
 
     ``published_ports``: per host name, ports open to the internet; a worker
     given some gets a node group of its own (the setting is per group).
     ``ssh_source_cidrs``: the spec's network.sshSourceCidrs (default: anyone).
+    ``api_source_cidrs``: the spec's kubernetes.apiSourceCidrs (default: mesh only).
     """
     mtus = underlay_mtu or {}
     published = published_ports or {}
@@ -64,9 +66,11 @@ def lab_spec(hosts, *, underlay_mtu: dict[str, int] | None = None,
     network = {"meshCidr": "10.42.0.0/16", "podCidr": POD_CIDR, "wireguardPort": WG_PORT}
     if ssh_source_cidrs is not None:
         network["sshSourceCidrs"] = list(ssh_source_cidrs)
+    kubernetes = {} if api_source_cidrs is None else {"apiSourceCidrs": list(api_source_cidrs)}
     return {
         "name": "lab", "distribution": "k3s", "version": "1.31.4",
         "network": network,
+        "kubernetes": kubernetes,
         "ssh": {"publicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHv0bEd0X2Y9o3wVt0y2Yk7kz1mX6oN1Ck2mM0k0bAbC lab"},
         "nodeGroups": groups,
     }

@@ -111,6 +111,18 @@ def test_ssh_from_outside_the_source_cidrs_is_filtered_while_the_operator_gets_i
     assert open_tcp_ports(peer, ips[server.name], (22,)) == {22}
 
 
+def test_the_api_is_open_to_its_sources_on_control_planes_only(lab_factory):
+    lab = lab_factory(2)
+    server, worker = lab.hosts
+    operator = lab.address(ROOT_OCTET)  # where `pulumi up` runs
+    ips = mesh_ips(bootstrap(lab.hosts, api_source_cidrs=[f"{operator}/32"]))
+    with listening(server, (6443,)), listening(worker, (6443,)):
+        assert open_from_runner(server.public_ip, 6443)
+        assert not open_from_runner(worker.public_ip, 6443)  # not a control plane
+        assert open_tcp_ports(lab.outside, server.public_ip, (6443,)) == set()
+        assert open_tcp_ports(worker, ips[server.name], (6443,)) == {6443}  # the mesh as ever
+
+
 def test_a_spoofed_pod_address_from_outside_gets_no_answer_while_mesh_and_pods_do(lab_factory):
     lab = lab_factory(2)
     server, client = lab.hosts

@@ -126,16 +126,34 @@ def test_kubeconfig_is_a_secret_output_never_in_plain_outputs(example_run):
     assert leaks(run, key_data) == []
 
 
-def test_kubeconfig_points_outside_the_mesh_and_the_plan_warns_without_dns(example_run):
+def test_kubeconfig_points_outside_the_mesh(example_run):
+    """At the spec's DNS name when it has one, else the first control plane's public address."""
     stack, spec, run = example_run
     server = yaml.safe_load(run.outputs["kubeconfig"])["clusters"][0]["cluster"]["server"]
     first_cp = next(n for n in run.outputs["nodes"] if "control-plane" in n["roles"])
-    assert server == f"https://{first_cp['public_address']}:6443" == run.outputs["apiEndpoint"]
+    dns = spec.get("kubernetes", {}).get("apiDnsName")
+    expected = f"https://{dns}:6443" if dns else f"https://{first_cp['public_address']}:6443"
+    assert server == expected == run.outputs["apiEndpoint"]
+    assert {"prod": True, "budget": True, "dev": False}[stack] == bool(dns)
+
+
+def test_the_plan_warns_when_the_api_is_reachable_over_the_mesh_only(stack_run, caplog):
+    import logging
+
+    spec = example_spec("dev")
+    spec["kubernetes"].pop("apiSourceCidrs")
+    with caplog.at_level(logging.WARNING):
+        stack_run(spec, stack="dev")
+    assert any("apiSourceCidrs is empty" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        stack_run(example_spec("dev"), stack="dev")
+    assert not any("apiSourceCidrs" in r.getMessage() for r in caplog.records)
 
 
 def test_dns_name_becomes_the_kubeconfig_server_and_a_san(stack_run):
     spec = example_spec("budget")
-    spec["kubernetes"] = {"apiDnsName": "api.budget.example.org"}
+    spec["kubernetes"]["apiDnsName"] = "api.budget.example.org"
     run = stack_run(spec, stack="budget")
     server = yaml.safe_load(run.outputs["kubeconfig"])["clusters"][0]["cluster"]["server"]
     assert server == "https://api.budget.example.org:6443"

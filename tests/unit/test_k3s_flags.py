@@ -62,6 +62,7 @@ def test_first_server_flags_exactly():
         "--tls-san=10.6.6.1",
         "--tls-san=10.6.6.2",
         "--tls-san=10.6.6.3",
+        "--tls-san=api.budget.sovereign.example",
         "--tls-san=198.18.0.1",
         "--cluster-cidr=10.244.0.0/16",
         "--service-cidr=10.96.0.0/12",
@@ -158,7 +159,7 @@ def test_config_file_form_of_the_flags():
     flags = server_flags(settings(), SERVERS[0], SERVERS, first=True)
     config = to_config(flags)
     assert config["cluster-init"] is True
-    assert config["tls-san"] == ["10.6.6.1", "10.6.6.2", "10.6.6.3"]
+    assert config["tls-san"] == ["10.6.6.1", "10.6.6.2", "10.6.6.3", "api.budget.sovereign.example"]
     assert config["kubelet-arg"][2] == "eviction-hard=memory.available<200Mi,nodefs.available<10%"
     assert config["node-ip"] == "10.6.6.1"
     # The first server's bootstrap guard rewrites exactly this line.

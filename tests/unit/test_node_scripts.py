@@ -24,6 +24,7 @@ from components.compute.cloud_init import BOOTSTRAP_PACKAGES
 from components.node.baseline import NODE_PACKAGES
 from components.node.ports import POD_INTERFACES
 from components.remote.script import render_script
+from tests.unit.cluster_support import param
 from tests.conftest import require_tool
 from tests.stack_runner import example_spec
 
@@ -406,3 +407,29 @@ def test_the_spec_airgap_setting_reaches_every_baseline(stack_run):
         if command.name.endswith("-baseline"):
             assert "export AIRGAP=true" in command.inputs["create"], command.name
             assert "export ARTIFACTS_DIR=/srv/airgap" in command.inputs["create"], command.name
+
+
+def test_the_api_is_open_publicly_to_its_sources_only_and_closed_without_them(tmp_path):
+    out = firewall_rules(tmp_path, API_PORT=6443, API_SOURCE_CIDRS=["203.0.113.10/32", "198.51.100.0/24"])
+    assert out.returncode == 0, out.stderr
+    rules = [r.strip() for r in (tmp_path / "nft/sovereign.nft").read_text().splitlines()]
+    assert "set api_sources { type ipv4_addr; flags interval; elements = { 203.0.113.10/32, 198.51.100.0/24 } }" in rules
+    public_api = [r for r in rules if "dport 6443" in r and "iifname" not in r]
+    assert public_api == ['tcp dport 6443 ip saddr @api_sources accept comment "kubernetes API for operators"']
+    closed = firewall_rules(tmp_path, API_PORT=6443, API_SOURCE_CIDRS=[])
+    assert closed.returncode == 0, closed.stderr
+    text = (tmp_path / "nft/sovereign.nft").read_text()
+    assert "api_sources" not in text
+    assert not [r for r in text.splitlines() if "6443" in r and "iifname" not in r]
+
+
+def test_only_control_planes_open_the_api_to_the_spec_sources(stack_run):
+    spec = example_spec("prod")
+    spec.setdefault("kubernetes", {})["apiSourceCidrs"] = ["203.0.113.10/32"]
+    run = stack_run(spec, stack="prod")
+    firewalls = {r.name.removeprefix("prod-baseline-").removesuffix("-firewall"): r.inputs["create"]
+                 for r in run.resources if r.name.endswith("-firewall") and "baseline" in r.name}
+    for name, script in firewalls.items():
+        expected = "203.0.113.10/32" if name.startswith("cp-") else ""
+        assert param(script, "API_SOURCE_CIDRS") == expected, name
+    assert sum(name.startswith("cp-") for name in firewalls) == 2

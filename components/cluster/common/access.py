@@ -13,7 +13,7 @@ from components.compute.node import Node
 from components.remote.script import render_script
 
 from ..contract import KubernetesCluster
-from .endpoint import NOT_HA_WARNING, external_server, rewrite_kubeconfig
+from .endpoint import MESH_ONLY_API_WARNING, NOT_HA_WARNING, external_server, rewrite_kubeconfig
 from .priority import CLASSES, priority_classes
 
 SCRIPTS = Path(__file__).parent / "scripts"
@@ -87,6 +87,8 @@ def cluster_contract(
     kubeconfig_cmd, kubeconfig = read_kubeconfig(
         name, first, path=kubeconfig_path, api_dns_name=api_dns_name, depends_on=kubeconfig_after, parent=parent,
     )
+    if not spec.kubernetes.api_source_cidrs:
+        pulumi.log.warn(MESH_ONLY_API_WARNING)
     provider = kubernetes_provider(name, kubeconfig, parent=parent)
     classes = priority_classes(name, provider, depends_on=[kubeconfig_cmd], parent=parent)
     return KubernetesCluster(
@@ -103,5 +105,6 @@ def cluster_contract(
         priority_classes=tuple(c[0] for c in CLASSES),
         kube_proxy=spec.kubernetes.kube_proxy,
         etcd_metrics=tuple(etcd_metrics),
-        warnings=() if api_dns_name else (NOT_HA_WARNING.format(node=first.name),),
+        warnings=(*(() if api_dns_name else (NOT_HA_WARNING.format(node=first.name),)),
+                  *(() if spec.kubernetes.api_source_cidrs else (MESH_ONLY_API_WARNING,))),
     )

@@ -29,6 +29,11 @@ NOT_HA_WARNING = (
     "first control plane ({node}), which is not highly available for clients outside the mesh; "
     "set kubernetes.apiDnsName to a name resolving to every control plane"
 )
+MESH_ONLY_API_WARNING = (
+    "kubernetes.apiSourceCidrs is empty: the firewall keeps the Kubernetes API on the mesh, so the "
+    "platform layer (and kubectl with the kubeconfig output) only works from a machine on the mesh; "
+    "set kubernetes.apiSourceCidrs to the addresses `pulumi up` and your operators run from (e.g. the CI runner)"
+)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,9 @@
 #   SSH_PORT             SSH port
 #   SSH_SOURCE_CIDRS     who may SSH in over the public interface
 #   PUBLISHED_TCP_PORTS  ports open to everybody (80/443 on ingress nodes)
+#   API_PORT             the Kubernetes API port (6443)
+#   API_SOURCE_CIDRS     who may reach the API over the public interface
+#                        (control planes only: the operator, CI); empty: mesh only
 #   CLUSTER_TCP_PORTS    cluster ports, reachable over the mesh only (6443, 2379-2380, ...)
 #   CLUSTER_UDP_PORTS    cluster UDP ports over the mesh only (VXLAN ...)
 #   POD_CIDR             optional: pods may reach host services (kubelet, DNS)
@@ -29,6 +32,8 @@ WG_PORT="${WG_PORT:?WG_PORT is required}"
 SSH_PORT="${SSH_PORT:-22}"
 SSH_SOURCE_CIDRS="${SSH_SOURCE_CIDRS:-0.0.0.0/0}"
 PUBLISHED_TCP_PORTS="${PUBLISHED_TCP_PORTS:-}"
+API_PORT="${API_PORT:-6443}"
+API_SOURCE_CIDRS="${API_SOURCE_CIDRS:-}"
 CLUSTER_TCP_PORTS="${CLUSTER_TCP_PORTS:-}"
 CLUSTER_UDP_PORTS="${CLUSTER_UDP_PORTS:-}"
 POD_CIDR="${POD_CIDR:-}"
@@ -57,8 +62,9 @@ for name in "${pod_interfaces[@]}"; do
 done
 
 render_rules() {
-  local published cluster_tcp cluster_udp
+  local published cluster_tcp cluster_udp api_sources
   published="$(as_set "$PUBLISHED_TCP_PORTS")"
+  api_sources="$(as_set "$API_SOURCE_CIDRS")"
   cluster_tcp="$(as_set "$CLUSTER_TCP_PORTS")"
   cluster_udp="$(as_set "$CLUSTER_UDP_PORTS")"
   # The first two lines make the load atomic and repeatable: create the
@@ -67,6 +73,7 @@ render_rules() {
   echo "delete table inet sovereign"
   echo "table inet sovereign {"
   echo "  set ssh_sources { type ipv4_addr; flags interval; elements = { $(as_set "$SSH_SOURCE_CIDRS") } }"
+  [ -z "$api_sources" ] || echo "  set api_sources { type ipv4_addr; flags interval; elements = { ${api_sources} } }"
   echo "  chain input {"
   echo "    type filter hook input priority filter; policy drop;"
   echo "    ct state established,related accept"
@@ -77,6 +84,7 @@ render_rules() {
   echo "    tcp dport ${SSH_PORT} ip saddr @ssh_sources accept comment \"ssh\""
   echo "    iifname \"${MESH_INTERFACE}\" tcp dport ${SSH_PORT} accept comment \"ssh over the mesh\""
   [ -z "$published" ] || echo "    tcp dport { ${published} } accept comment \"published\""
+  [ -z "$api_sources" ] || echo "    tcp dport ${API_PORT} ip saddr @api_sources accept comment \"kubernetes API for operators\""
   [ -z "$cluster_tcp" ] || echo "    iifname \"${MESH_INTERFACE}\" ip saddr ${MESH_CIDR} tcp dport { ${cluster_tcp} } accept comment \"cluster, mesh only\""
   [ -z "$cluster_udp" ] || echo "    iifname \"${MESH_INTERFACE}\" ip saddr ${MESH_CIDR} udp dport { ${cluster_udp} } accept comment \"cluster, mesh only\""
   if [ -n "$POD_CIDR" ]; then
