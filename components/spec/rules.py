@@ -150,6 +150,38 @@ def _kubeadm_etcd(spec: ClusterSpec, control_planes: int) -> Iterable[SpecIssue]
         )
 
 
+SNAPSHOT_SCHEDULE = "kubernetes.etcdSnapshots.schedule"
+
+
+@reads("distribution", "kubernetes.etcdSnapshots.enabled", SNAPSHOT_SCHEDULE, "nodeGroups.*.roles", any_groups=True)
+def check_etcd_snapshot_schedule(spec: ClusterSpec, catalog) -> Iterable[SpecIssue]:
+    """Dedicated etcd members (kubeadm) snapshot from a systemd timer or a loop,
+    which need the schedule as a fixed period: only the forms
+    ``components.cluster.etcd.schedule.interval_seconds`` converts are usable.
+    K3s takes any cron schedule (it parses it itself): not checked here."""
+    if spec.distribution != "kubeadm":
+        return
+    snapshots = spec.kubernetes.etcd_snapshots
+    dedicated = [n for n, g in _groups_with(spec, "etcd").items() if "control-plane" not in g.roles]
+    if not (dedicated and snapshots.enabled):
+        return
+    # Imported here: the etcd package brings the Pulumi SDK, which spec
+    # validation otherwise does without.
+    from components.cluster.etcd.schedule import interval_seconds
+
+    try:
+        interval_seconds(snapshots.schedule)
+    except ValueError as err:
+        detail = str(err).removeprefix(f"{SNAPSHOT_SCHEDULE} {snapshots.schedule!r}: ")
+        yield SpecIssue(
+            SNAPSHOT_SCHEDULE,
+            f"{snapshots.schedule!r} cannot be run by the dedicated etcd members' snapshot scheduler "
+            f"(nodeGroups {', '.join(dedicated)}): {detail}",
+            "use '*/M * * * *' (every M minutes), 'M */H * * *' (every H hours) or 'M H * * *' (daily), "
+            "e.g. '0 */6 * * *'; or set kubernetes.etcdSnapshots.enabled: false",
+        )
+
+
 @reads("providers.ovh.cloudProject", "cost.catalogOverrides", *(f"nodeGroups.*.{key}" for key in (
     "provider", "region", "instanceType", "count", "minReplicas", "maxReplicas", "roles", "gpus", "hosts", "sshUser")),
     any_groups=True)
@@ -272,5 +304,6 @@ def _one_of(choices) -> str:
 
 
 RULES: tuple[Rule, ...] = (
-    check_cidrs, check_private_networks, check_control_plane, check_groups, check_names_and_addresses,
+    check_cidrs, check_private_networks, check_control_plane, check_etcd_snapshot_schedule, check_groups,
+    check_names_and_addresses,
 )

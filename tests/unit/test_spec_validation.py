@@ -87,6 +87,72 @@ def test_kubeadm_external_etcd_must_be_odd():
     assert "2 external etcd members" in issues["cluster.nodeGroups"]
 
 
+SCHEDULE_PATH = "cluster.kubernetes.etcdSnapshots.schedule"
+
+
+@pytest.mark.parametrize(("schedule", "why"), [
+    ("0 3 * * 1", "day/month/weekday fields must be '*'"),  # weekly: valid cron, no fixed period
+    ("0,30 * * * *", "use '*/M * * * *'"),
+    ("0 */6 * *", "expected 5 cron fields"),
+])
+def test_external_etcd_snapshot_schedule_must_have_a_fixed_period(schedule, why):
+    spec = example_spec("prod")  # kubeadm, dedicated etcd groups
+    spec.setdefault("kubernetes", {})["etcdSnapshots"] = {"schedule": schedule}
+    issue = issues_of(spec)[SCHEDULE_PATH]
+    assert repr(schedule) in issue and why in issue
+    assert "etcd-gra, etcd-fsn, etcd-paris" in issue
+    assert "| use '*/M * * * *' (every M minutes), 'M */H * * *' (every H hours) or 'M H * * *' (daily)" in issue
+
+
+@pytest.mark.parametrize("schedule", ["*/15 * * * *", "10 */2 * * *", "30 2 * * *"])
+def test_external_etcd_accepts_the_periodic_schedules(schedule):
+    spec = example_spec("prod")
+    spec.setdefault("kubernetes", {})["etcdSnapshots"] = {"schedule": schedule}
+    assert parse_cluster_spec(spec).kubernetes.etcd_snapshots.schedule == schedule
+
+
+def test_unsupported_schedule_is_fine_when_etcd_snapshots_are_off_or_stacked():
+    spec = example_spec("prod")
+    spec.setdefault("kubernetes", {})["etcdSnapshots"] = {"schedule": "0 3 * * 1", "enabled": False}
+    parse_cluster_spec(spec)
+    # Stacked etcd (kubeadm's own): no dedicated member runs the timer.
+    spec = example_spec("prod")
+    for name in ("etcd-gra", "etcd-fsn", "etcd-paris"):
+        del spec["nodeGroups"][name]
+    spec["nodeGroups"]["cp-fsn"] = {"provider": "hetzner", "region": "fsn1", "instanceType": "cx23", "count": 1,
+                                    "roles": ["control-plane"]}
+    spec.setdefault("kubernetes", {})["etcdSnapshots"] = {"schedule": "0 3 * * 1"}
+    parse_cluster_spec(spec)
+
+
+@pytest.mark.parametrize("stack", ["budget", "dev"])
+def test_k3s_takes_any_cron_schedule(stack):
+    """k3s parses the cron schedule itself (etcd-snapshot-schedule-cron)."""
+    spec = example_spec(stack)
+    spec.setdefault("kubernetes", {})["etcdSnapshots"] = {"schedule": "0 3 * * 1"}
+    assert parse_cluster_spec(spec).kubernetes.etcd_snapshots.schedule == "0 3 * * 1"
+
+
+def test_bad_snapshot_schedule_is_reported_with_other_errors():
+    spec = example_spec("prod")
+    spec.setdefault("kubernetes", {})["etcdSnapshots"] = {"schedule": "0 3 * * 1"}
+    spec["network"]["podCidr"] = "10.42.128.0/17"  # inside the mesh: a cross-field error
+    spec["version"] = "latest"  # a field error
+    spec["nodeGroups"]["etcd-fsn"]["region"] = "fsn"  # a broken dedicated etcd group
+    issues = issues_of(spec)
+    assert "day/month/weekday" in issues[SCHEDULE_PATH]
+    assert "overlaps network.meshCidr" in issues["cluster.network.podCidr"]
+    assert "malformed" in issues["cluster.version"]
+    assert "unknown hetzner region 'fsn'" in issues["cluster.nodeGroups.etcd-fsn.region"]
+
+
+def test_a_broken_schedule_value_is_one_field_error():
+    spec = example_spec("prod")
+    spec.setdefault("kubernetes", {})["etcdSnapshots"] = {"schedule": ["0", "3"]}
+    issues = issues_of(spec)
+    assert [p for p in issues if p.startswith("cluster.kubernetes")] == [SCHEDULE_PATH]
+
+
 def test_duplicate_node_names():
     spec = example_spec("prod")
     spec["nodeGroups"]["onprem-paris"]["hosts"].append({"name": "cp-paris-1", "address": "192.0.2.11"})
