@@ -4,7 +4,7 @@
   certificates (pulumi_tls; private keys are secrets).
 - ``cluster.ExternalEtcd``: the members (scripts/etcd-member.sh), their
   safe removal (scripts/etcd-member-remove.sh), a health gate and
-  scheduled snapshots; restore: docs/etcd-restore.md.
+  scheduled snapshots; the restore procedure is in README.md.
 """
 
 from .cluster import ExternalEtcd, ExternalEtcdArgs

@@ -181,6 +181,9 @@ class ExternalEtcd(pulumi.ComponentResource):
                 create=schedule,
                 update=schedule,
                 stdin=stdin,
+                # A member leaving the spec: no snapshot loop, cron entry or
+                # timer left behind (deleted before the member itself).
+                delete=render_script(SCRIPTS / "etcd-snapshot-unschedule.sh"),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.members[node.name]]),
             )
 

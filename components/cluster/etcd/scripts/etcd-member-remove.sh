@@ -94,6 +94,20 @@ if [ "$healthy" -lt "$needed" ]; then
   exit 1
 fi
 
-ctl --endpoints "$ep" member remove "${mine%%,*}" > /dev/null
+# etcd's own check (strict-reconfig-check) counts only members connected
+# for the last 5 s: right after a member (re)started, a removal is refused
+# with "unhealthy cluster" for a few seconds. Retry that, nothing else.
+for attempt in $(seq 30); do
+  if error="$(ctl --endpoints "$ep" member remove "${mine%%,*}" 2>&1 > /dev/null)"; then break; fi
+  case "$error" in
+    *"unhealthy cluster"*) ;;
+    *) echo "etcd: removing ${ETCD_NAME} failed: ${error}" >&2; exit 1 ;;
+  esac
+  if [ "$attempt" -eq 30 ]; then
+    echo "etcd: ${ETCD_NAME} not removed: the cluster stayed unhealthy for etcd: ${error}" >&2
+    exit 1
+  fi
+  sleep 1
+done
 wipe
 echo "etcd ${ETCD_NAME}: removed (${remaining} members left, ${healthy} healthy)"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Restore this member from an etcd snapshot (see docs/etcd-restore.md).
+# Restore this member from an etcd snapshot (procedure: components/cluster/etcd/README.md).
 # Run it on EVERY member of the restored cluster with the same SNAPSHOT,
 # CLUSTER and NEW_TOKEN; each member's previous data is kept aside.
 #

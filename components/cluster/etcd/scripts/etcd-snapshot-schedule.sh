@@ -65,6 +65,9 @@ WantedBy=timers.target"
   systemctl enable --now etcd-snapshot.timer > /dev/null 2>&1
   echo systemd-timer
 else
+  # The period lives in the loop's command line only: record it, so a new
+  # schedule restarts the loop like a new script does.
+  write_file /etc/etcd/etcd-snapshot.interval 0644 "$INTERVAL_SECONDS"
   pid="$(cat "$LOOP_PID" 2> /dev/null || true)"
   if [ -n "$pid" ] && kill -0 "$pid" 2> /dev/null; then
     [ "$changed" = true ] || { echo loop; exit 0; }
