@@ -49,12 +49,14 @@ BY_SUFFIX = {
     "-k3s-server": 40,  # a server joins: etcd learner, promotion, API ready
     "-k3s-agent": 25,  # agent registration, kubelet up
     "-k8s-packages": 60,  # apt: containerd + kubelet/kubeadm/kubectl
+    "-gpu-runtime": 30,  # GPU nodes: apt nvidia-container-toolkit, containerd restart
     "-kubeadm-init": 90,  # image pulls + control plane up
     "-join-credentials": 5,
     "-kubeadm-join": 40,  # a worker joins (control planes: see ROLE_OVERRIDES)
     "-member": 3,  # the node object is visible on the first server
     "-kubeconfig": 2,
     "-etcd": 30,  # external etcd member (install + start), kubeadm stacks
+    "-etcd-snapshots": 10,  # snapshot schedule (stacked etcd: apt etcd-client first)
 }
 # Steps whose time depends on what the script does, recognised from its inputs.
 ROLE_OVERRIDES = (

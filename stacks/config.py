@@ -13,6 +13,13 @@ SSH_PRIVATE_KEY = "sshPrivateKey"
 # Secret config of etcd snapshots to S3 (kubernetes.etcdSnapshots.s3).
 ETCD_S3_ACCESS_KEY = "etcdS3AccessKey"
 ETCD_S3_SECRET_KEY = "etcdS3SecretKey"
+# Secret config: the private (deploy) key of an SSH addons.gitops.repoUrl
+# (components/platform/addons/gitops.py REPO_SSH_KEY_CONFIG).
+GITOPS_REPO_SSH_KEY = "gitopsRepoSshKey"
+# Secrets the offline plan stands in for when a stack file does not carry
+# them (they live in Pulumi's encrypted config of a real stack, which the plan
+# cannot read): the example stack budget fetches its repository over SSH.
+PLAN_SECRET_PLACEHOLDERS = {GITOPS_REPO_SSH_KEY: "-----PLAN PLACEHOLDER, NOT A KEY-----"}
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -39,7 +46,8 @@ def as_runtime_config(config: dict, placeholders: dict[str, str] | None = None) 
 
     Encrypted values (``{secure: ...}``) cannot be read offline: they become
     ``<secret>`` placeholders, still marked secret. ``placeholders`` fills
-    required secrets a stack file does not carry (e.g. the SSH private key).
+    required secrets a stack file does not carry (e.g. the SSH private key),
+    as does ``PLAN_SECRET_PLACEHOLDERS``.
     """
     values: dict[str, str] = {}
     secret_keys: list[str] = []
@@ -51,7 +59,7 @@ def as_runtime_config(config: dict, placeholders: dict[str, str] | None = None) 
             values[full] = value
         else:
             values[full] = json.dumps(value)
-    for key, value in (placeholders or {}).items():
+    for key, value in {**PLAN_SECRET_PLACEHOLDERS, **(placeholders or {})}.items():
         full = f"{PROJECT}:{key}"
         if full not in values:
             values[full] = value

@@ -6,7 +6,7 @@ import pulumi
 
 from components.spec import SpecError, catalog_for, parse_cluster_spec
 
-from .config import CLUSTER_KEY, ETCD_S3_ACCESS_KEY, ETCD_S3_SECRET_KEY, SSH_PRIVATE_KEY
+from .config import CLUSTER_KEY, ETCD_S3_ACCESS_KEY, ETCD_S3_SECRET_KEY, GITOPS_REPO_SSH_KEY, SSH_PRIVATE_KEY
 from .sovereign import build_cloud, build_cluster, build_platform
 
 
@@ -22,6 +22,7 @@ def main() -> None:
         raise pulumi.RunError(str(err)) from None
     # Checked before anything is created, like the spec.
     etcd_s3 = _etcd_s3_credentials(config, spec)
+    gitops_repo_ssh_key = _gitops_repo_ssh_key(config, spec)
     cloud = build_cloud(spec, ssh_private_key=config.require_secret(SSH_PRIVATE_KEY), catalog=catalog)
     pulumi.export("nodes", cloud.node_table())
     pulumi.export("meshCidr", str(spec.network.mesh_cidr))
@@ -31,7 +32,7 @@ def main() -> None:
     pulumi.export("apiEndpoint", cluster.external_endpoint)
     # Admin credentials: a secret stack output, never plain.
     pulumi.export("kubeconfig", pulumi.Output.secret(cluster.kubeconfig))
-    platform = build_platform(spec, cluster, cloud.nodes)
+    platform = build_platform(spec, cluster, cloud.nodes, gitops_repo_ssh_key=gitops_repo_ssh_key)
     pulumi.export("podMtu", platform.pod_mtu)
     pulumi.export("addons", platform.installed)
 
@@ -48,3 +49,21 @@ def _etcd_s3_credentials(config: pulumi.Config, spec):
             f"{ETCD_S3_SECRET_KEY} (pulumi config set --secret {ETCD_S3_ACCESS_KEY} ...)"
         )
     return access, secret
+
+
+def _gitops_repo_ssh_key(config: pulumi.Config, spec):
+    """The deploy key of an SSH ``addons.gitops.repoUrl``, from secret config;
+    None when the repository is not fetched over SSH."""
+    from components.platform.addons.gitops import needs_ssh_key
+
+    gitops = spec.addons.gitops
+    if not needs_ssh_key(gitops):
+        return None
+    key = config.get_secret(GITOPS_REPO_SSH_KEY)
+    if key is None:
+        raise pulumi.RunError(
+            f"addons.gitops.repoUrl {gitops.repo_url!r} is an SSH URL, which cannot be fetched without a key: "
+            f"set the secret config key {GITOPS_REPO_SSH_KEY} to the repository's deploy key "
+            f"(pulumi config set --secret {GITOPS_REPO_SSH_KEY} < deploy_key), or use an https:// repoUrl"
+        )
+    return key

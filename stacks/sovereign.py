@@ -132,11 +132,21 @@ def build_cluster(
         })
     return KubeadmCluster(f"{spec.name}", {
         "spec": spec, "nodes": cloud.nodes, "after": after, "mesh_mtu": cloud.mesh.mtu, "etcd": etcd,
+        # Stacked etcd: the control planes snapshot it (spec.kubernetes.etcdSnapshots).
+        "etcd_s3_credentials": etcd_s3_credentials,
     }).cluster
 
 
-def build_platform(spec: ClusterSpec, cluster: KubernetesCluster, nodes: list[Node]) -> Platform:
+def build_platform(
+    spec: ClusterSpec,
+    cluster: KubernetesCluster,
+    nodes: list[Node],
+    *,
+    gitops_repo_ssh_key: pulumi.Output[str] | None = None,
+) -> Platform:
     """CNI and the enabled add-ons, through the cluster's provider, after it is ready."""
     from components.platform import build_platform as platform_for
+    from components.platform.addons.gitops import REPO_SSH_KEY
 
-    return platform_for(spec, cluster, nodes)
+    secrets = {} if gitops_repo_ssh_key is None else {REPO_SSH_KEY: gitops_repo_ssh_key}
+    return platform_for(spec, cluster, nodes, secrets=secrets)

@@ -5,8 +5,13 @@ component resolves them first.
 
 - A node with a public address is dialled at it; two nodes on the same
   provider private network use their private addresses instead.
-- A node behind NAT has no endpoint: it dials out and keeps the NAT
-  mapping open with PersistentKeepalive.
+- A node behind NAT has no endpoint: it dials out, and its peers learn
+  its endpoint from its packets.
+- Every peer has PersistentKeepalive: WireGuard is silent between idle
+  peers, so without it a pair with no traffic never handshakes again and
+  the handshake age (the WireGuardPeerNoHandshake alert) says nothing about
+  liveness; the keepalive also holds NAT mappings and the state of
+  stateful firewalls on the path, in both directions.
 - Two NATed nodes cannot reach each other directly, so each routes the
   other's mesh IP through a relay node that has a public address.
 - An IPv6 literal endpoint is written in brackets (``[2001:db8::1]:51820``),
@@ -20,6 +25,9 @@ from dataclasses import dataclass
 from .mtu import ip_version_of, underlay_ip_version
 
 KEEPALIVE_SECONDS = 25
+"""On every peer. Below the usual 30 s UDP timeouts of NATs and stateful
+firewalls; with traffic always flowing, WireGuard's 2-minute rekey keeps a
+live peer's last handshake under about 3 minutes (the alert fires after 5)."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +79,7 @@ def peers_of(me: MeshMember, members: list[MeshMember], port: int) -> list[Peer]
             public_key=other.public_key,
             endpoint=_endpoint(me, other, port),
             allowed_ips=tuple(allowed),
-            keepalive=KEEPALIVE_SECONDS if (me.behind_nat or other.behind_nat) else 0,
+            keepalive=KEEPALIVE_SECONDS,
         ))
     return peers
 

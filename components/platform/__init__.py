@@ -17,5 +17,7 @@ from .component import Platform, PlatformArgs
 __all__ = ["Platform", "PlatformArgs", "build_platform"]
 
 
-def build_platform(spec, cluster, nodes: list, opts: pulumi.ResourceOptions | None = None) -> Platform:
-    return Platform(f"{spec.name}-platform", {"spec": spec, "cluster": cluster, "nodes": list(nodes)}, opts)
+def build_platform(spec, cluster, nodes: list, secrets: dict | None = None,
+                   opts: pulumi.ResourceOptions | None = None) -> Platform:
+    return Platform(f"{spec.name}-platform",
+                    {"spec": spec, "cluster": cluster, "nodes": list(nodes), "secrets": dict(secrets or {})}, opts)

@@ -7,7 +7,7 @@ type in the project's own values fails at plan time, not in Helm.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, NotRequired
 
 from typing_extensions import TypedDict
 
@@ -76,10 +76,45 @@ class IngressNginxValues(TypedDict):
 
 
 @with_config(_STRICT)
+class IngressTls(TypedDict):
+    """One entry of an Ingress ``spec.tls`` (the charts copy it as is)."""
+    hosts: list[str]
+    secretName: str
+
+
+@with_config(_STRICT)
+class MetallbPrometheus(TypedDict):
+    """metallb chart ``prometheus.*``: with ``serviceMonitor.enabled`` and
+    ``rbacPrometheus`` (default true) templates/servicemonitor.yaml
+    ``required``s ``serviceAccount`` and ``namespace``: the Prometheus of
+    kube-prometheus-stack, granted to read the metallb namespace."""
+    serviceMonitor: Toggle
+    serviceAccount: NotRequired[str]
+    namespace: NotRequired[str]
+
+
+@with_config(_STRICT)
+class MetallbFrr(TypedDict):
+    enabled: bool
+    resources: NotRequired[Resources]
+
+
+@with_config(_STRICT)
+class MetallbSpeaker(TypedDict):
+    """metallb chart ``speaker.*``; ``frr``, ``reloader`` and ``frrMetrics``
+    are the FRR-mode containers of the speaker pod (values.yaml)."""
+    resources: Resources
+    tolerations: list[dict[str, Any]]
+    frr: MetallbFrr
+    reloader: NotRequired[WithResources]
+    frrMetrics: NotRequired[WithResources]
+
+
+@with_config(_STRICT)
 class MetallbValues(TypedDict):
     controller: WithResources
-    speaker: dict[str, Any]
-    prometheus: dict[str, Any]
+    speaker: MetallbSpeaker
+    prometheus: MetallbPrometheus
 
 
 @with_config(_STRICT)
@@ -104,10 +139,55 @@ class KubeEtcd(TypedDict):
     serviceMonitor: EtcdServiceMonitor
 
 
+@with_config(_STRICT)
+class ServiceAccountName(TypedDict):
+    create: bool
+    name: str
+
+
+@with_config(_STRICT)
+class PrometheusValues(TypedDict, total=False):
+    """kube-prometheus-stack ``prometheus.*``: ``serviceAccount.name`` is the
+    account other charts grant scraping rights to (metallb)."""
+    prometheusSpec: dict[str, Any]
+    serviceAccount: ServiceAccountName
+
+
+@with_config(_STRICT)
+class PrometheusOperatorValues(TypedDict, total=False):
+    """kube-prometheus-stack ``prometheusOperator.*``;
+    ``prometheusConfigReloader.resources`` sizes the config-reloader sidecar
+    the operator adds to every Prometheus and Alertmanager pod."""
+    resources: Resources
+    prometheusConfigReloader: WithResources
+
+
+@with_config(_STRICT)
+class GrafanaIngress(TypedDict):
+    """grafana chart ``ingress.*`` (the kube-prometheus-stack subchart)."""
+    enabled: bool
+    ingressClassName: str
+    annotations: dict[str, str]
+    hosts: list[str]
+    path: str
+    tls: list[IngressTls]
+
+
+GrafanaValues = with_config(_STRICT)(TypedDict("GrafanaValues", {
+    # ``sidecar.resources``: every k8s-sidecar container of the pod (the
+    # chart's dashboards and datasources sidecars, both on in kube-prometheus-stack).
+    "resources": Resources, "sidecar": WithResources, "envFromSecret": str, "grafana.ini": dict[str, Any],
+    "ingress": GrafanaIngress,
+}, total=False))
+
+
 KubePrometheusStackValues = with_config(_STRICT)(TypedDict("KubePrometheusStackValues", {
-    "crds": Toggle, "prometheus": dict[str, Any], "alertmanager": dict[str, Any], "grafana": dict[str, Any],
-    "prometheusOperator": WithResources, "kube-state-metrics": WithResources,
+    "crds": Toggle, "prometheus": PrometheusValues, "alertmanager": dict[str, Any], "grafana": GrafanaValues,
+    "prometheusOperator": PrometheusOperatorValues, "kube-state-metrics": WithResources,
     "prometheus-node-exporter": WithResources, "kubeEtcd": KubeEtcd,
+    # The chart's scrapes (and their *Down alerts, templates/prometheus/rules-1.14
+    # gate on ``.enabled``) of control-plane parts that only listen on 127.0.0.1.
+    "kubeControllerManager": Toggle, "kubeScheduler": Toggle, "kubeProxy": Toggle,
 }, total=False))
 
 
@@ -118,9 +198,27 @@ class GoldpingerValues(TypedDict):
     serviceMonitor: Toggle
 
 
+@with_config(_STRICT)
+class ArgoCdIngress(TypedDict):
+    """argo-cd chart ``server.ingress.*`` (7.x+): ``tls: true`` puts
+    ``hostname`` in the Ingress TLS with the secret ``argocd-server-tls``."""
+    enabled: bool
+    ingressClassName: str
+    hostname: str
+    annotations: dict[str, str]
+    tls: bool
+
+
+@with_config(_STRICT)
+class ArgoCdServer(TypedDict, total=False):
+    replicas: int
+    resources: Resources
+    ingress: ArgoCdIngress
+
+
 ArgoCdValues = with_config(_STRICT)(TypedDict("ArgoCdValues", {
     "crds": dict[str, bool], "dex": Toggle, "notifications": Toggle, "controller": WithResources,
-    "repoServer": WithResources, "server": WithResources, "redis": WithResources,
+    "repoServer": WithResources, "server": ArgoCdServer, "redis": WithResources,
     "applicationSet": WithResources, "configs": dict[str, Any], "global": dict[str, str],
 }, total=False))
 
@@ -142,6 +240,41 @@ class VaultValues(TypedDict):
 
 
 @with_config(_STRICT)
+class KeycloakDatabase(TypedDict):
+    """keycloakx chart ``database.*`` (KC_DB* env of templates/statefulset.yaml;
+    the password from ``existingSecret``/``existingSecretKey``)."""
+    vendor: str
+    hostname: str
+    port: int
+    database: str
+    username: str
+    existingSecret: str
+    existingSecretKey: str
+
+
+@with_config(_STRICT)
+class IngressPath(TypedDict):
+    path: str
+    pathType: str
+
+
+@with_config(_STRICT)
+class IngressRule(TypedDict):
+    host: str
+    paths: list[IngressPath]
+
+
+@with_config(_STRICT)
+class KeycloakIngress(TypedDict):
+    """keycloakx chart ``ingress.*`` (templates/ingress.yaml)."""
+    enabled: bool
+    ingressClassName: str
+    annotations: dict[str, str]
+    rules: list[IngressRule]
+    tls: list[IngressTls]
+
+
+@with_config(_STRICT)
 class KeycloakValues(TypedDict, total=False):
     command: list[str]
     extraEnv: str
@@ -149,6 +282,38 @@ class KeycloakValues(TypedDict, total=False):
     extraVolumeMounts: str
     resources: Resources
     priorityClassName: str
+    # ``http.relativePath`` defaults to "/auth" in the chart.
+    http: dict[str, str]
+    database: KeycloakDatabase
+    # An init container waiting for database.hostname:port.
+    dbchecker: Toggle
+    ingress: KeycloakIngress
+
+
+@with_config(_STRICT)
+class LocalPathStorageClass(TypedDict):
+    """local-path-provisioner chart ``storageClass.*``."""
+    create: bool
+    defaultClass: bool
+    name: str
+    reclaimPolicy: str
+
+
+@with_config(_STRICT)
+class LocalPathValues(TypedDict):
+    storageClass: LocalPathStorageClass
+    resources: Resources
+    priorityClassName: NotRequired[str]
+
+
+@with_config(_STRICT)
+class CnpgValues(TypedDict):
+    """cloudnative-pg chart: ``crds.create``, ``resources`` of the operator,
+    ``monitoring.podMonitorEnabled`` (needs the Prometheus operator CRDs)."""
+    crds: dict[str, bool]
+    resources: Resources
+    monitoring: dict[str, bool]
+    priorityClassName: NotRequired[str]
 
 
 @with_config(_STRICT)
@@ -158,10 +323,24 @@ class DevicePluginValues(TypedDict):
     tolerations: list[dict[str, str]]
     resources: Resources
     priorityClassName: str
+    runtimeClassName: str
+
+
+@with_config(_STRICT)
+class EnvVar(TypedDict):
+    name: str
+    value: str
+
+
+@with_config(_STRICT)
+class GpuOperatorToolkit(TypedDict, total=False):
+    enabled: bool
+    env: list[EnvVar]
 
 
 GpuOperatorValues = with_config(_STRICT)(TypedDict("GpuOperatorValues", {
     "operator": WithResources, "daemonsets": dict[str, Any], "node-feature-discovery": dict[str, Any],
+    "toolkit": GpuOperatorToolkit,
 }))
 
 

@@ -30,6 +30,15 @@ CHARTS: dict[str, ChartRef] = {
     "flux2": ChartRef("flux2", "https://fluxcd-community.github.io/helm-charts", "2.16.4", "flux-system"),
     "vault": ChartRef("vault", "https://helm.releases.hashicorp.com", "0.30.1", "vault"),
     "keycloakx": ChartRef("keycloakx", "https://codecentric.github.io/helm-charts", "7.1.1", "keycloak"),
+    # Keycloak's PostgreSQL: the CloudNativePG operator (0.26.0 = operator
+    # 1.27.0, images from ghcr.io/cloudnative-pg) and a ``Cluster`` the
+    # project writes. Not the bitnami chart: its images left docker.io/bitnami
+    # in August 2025 (bitnamilegacy is frozen, unpatched).
+    "cloudnative-pg": ChartRef("cloudnative-pg", "https://cloudnative-pg.github.io/charts", "0.26.0", "cnpg-system"),
+    # kubeadm has no StorageClass: rancher's provisioner (chart-releaser index
+    # of github.com/rancher/local-path-provisioner, deploy/chart).
+    "local-path-provisioner": ChartRef(
+        "local-path-provisioner", "https://rancher.github.io/local-path-provisioner", "0.0.33", "local-path-storage"),
     "nvidia-device-plugin": ChartRef(
         "nvidia-device-plugin", "https://nvidia.github.io/k8s-device-plugin", "0.17.4", "nvidia-device-plugin"),
     "gpu-operator": ChartRef("gpu-operator", "https://helm.ngc.nvidia.com/nvidia", "v25.3.2", "gpu-operator"),

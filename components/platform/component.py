@@ -3,16 +3,20 @@
 Order: everything waits for ``cluster.ready``; a release waits for its
 namespace (and what its ``after`` names); custom resources wait for the
 release that brings their CRDs (``depends_on``), so CRDs always exist first.
+Every add-on item also waits for the CNI's readiness item (its ``after``
+filled in by ``plan.platform_plans``): nothing is installed before pods have
+a network.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from .addons.gitops import REPO_SSH_KEY, REPO_SSH_KEY_CONFIG, needs_ssh_key
 from .context import context_from_cluster
 from .model import Manifest, PlatformContext, Release
 from .mtu import pod_mtu
@@ -23,6 +27,9 @@ class PlatformArgs(TypedDict):
     spec: Any
     cluster: Any  # components.cluster.contract.KubernetesCluster
     nodes: list
+    secrets: NotRequired[dict[str, pulumi.Input[str]]]
+    """Secrets from the stack's config, by platform secret name (e.g. the
+    GitOps repository's deploy key); the rest are generated here."""
 
 
 # Core kinds the project writes, by (apiVersion, kind).
@@ -32,6 +39,15 @@ _CORE = {
         name, metadata=o["metadata"], type=o.get("type"), string_data=o.get("stringData"), opts=opts),
     ("apps/v1", "DaemonSet"): lambda name, o, opts: k8s.apps.v1.DaemonSet(
         name, metadata=o["metadata"], spec=o["spec"], opts=opts),
+    ("node.k8s.io/v1", "RuntimeClass"): lambda name, o, opts: k8s.node.v1.RuntimeClass(
+        name, metadata=o["metadata"], handler=o["handler"], scheduling=o.get("scheduling"), opts=opts),
+}
+
+# Core kinds the project patches (``Manifest.patch``: someone else owns the
+# object): server-side apply of the fields given, never a create or delete.
+_CORE_PATCHES = {
+    ("node.k8s.io/v1", "RuntimeClass"): lambda name, o, opts: k8s.node.v1.RuntimeClassPatch(
+        name, metadata=o["metadata"], handler=o.get("handler"), scheduling=o.get("scheduling"), opts=opts),
 }
 
 
@@ -55,6 +71,11 @@ class Platform(pulumi.ComponentResource):
                                      opts=pulumi.ResourceOptions(parent=self)).result
             for s in wanted
         }
+        given = args.get("secrets") or {}
+        if needs_ssh_key(spec.addons.gitops) and REPO_SSH_KEY not in given:
+            raise ValueError(f"addons.gitops.repoUrl is an SSH URL: pass its deploy key as secrets[{REPO_SSH_KEY!r}] "
+                             f"(secret config {REPO_SSH_KEY_CONFIG})")
+        secrets.update({k: pulumi.Output.secret(v) for k, v in given.items()})
         self.context = context_from_cluster(spec, cluster, args["nodes"], secrets)
         self.pod_mtu = pod_mtu(self.context.mesh_mtu, spec.network.cni, spec.network.encryption)
         plans = platform_plans(self.context)
@@ -93,7 +114,17 @@ def _release(name: str, item: Release, opts: pulumi.ResourceOptions) -> k8s.helm
 
 def _object(name: str, item: Manifest, opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
     obj = item.obj
+    if item.patch and (obj["apiVersion"], obj["kind"]) in _CORE_PATCHES:
+        return _CORE_PATCHES[(obj["apiVersion"], obj["kind"])](name, obj, opts)
     core = _CORE.get((obj["apiVersion"], obj["kind"]))
+    if item.patch:
+        if core is not None:
+            raise ValueError(f"{item.key}: no patch resource for {obj['apiVersion']} {obj['kind']}")
+        # A custom resource someone else created (Calico's FelixConfiguration
+        # default): server-side apply of the fields given.
+        return k8s.apiextensions.CustomResourcePatch(
+            name, api_version=obj["apiVersion"], kind=obj["kind"], metadata=obj["metadata"], spec=obj.get("spec"),
+            opts=opts)
     if core is not None:
         return core(name, obj, opts)
     return k8s.apiextensions.CustomResource(

@@ -90,6 +90,10 @@ class Manifest:
     key: str
     obj: dict[str, Any]
     after: list[str] = field(default_factory=list)
+    patch: bool = False
+    """Someone else owns the object (e.g. Calico's ``FelixConfiguration
+    default``, created by calico-node): the project server-side-applies the
+    fields it sets instead of creating it (a create fails: AlreadyExists)."""
 
 
 @dataclass(frozen=True)
@@ -115,3 +119,6 @@ class AddonPlan:
     workloads: list[Workload] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)
     """Names of secret values (random passwords) the plan needs in ``ctx.secrets``."""
+    ready: str | None = None
+    """Key of the item whose readiness means this add-on works (the CNI's:
+    every other platform item installs after it, see ``plan.platform_plans``)."""

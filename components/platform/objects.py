@@ -32,10 +32,32 @@ def custom(key: str, api_version: str, kind: str, name: str, spec: dict[str, Any
 
 
 def secret(key: str, name: str, namespace: str, string_data: dict[str, Any], *, labels: dict[str, str] | None = None,
-           after: list[str] | None = None) -> Manifest:
-    return Manifest(key, {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+           after: list[str] | None = None, type_: str = "Opaque") -> Manifest:
+    return Manifest(key, {"apiVersion": "v1", "kind": "Secret", "type": type_,
                           "metadata": metadata(name, namespace, labels), "stringData": string_data},
                     after=list(after or []))
+
+
+# -- public hosts: the charts' own Ingress, TLS from cert-manager ------------
+
+CLUSTER_ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer"
+
+
+def exposed(ctx) -> bool:
+    """Public hosts get an Ingress only with both ingress-nginx (the class)
+    and cert-manager (the certificate, from the project's ClusterIssuer):
+    the SSO URLs are https://."""
+    return ctx.addons.ingress_nginx.enabled and ctx.addons.cert_manager.enabled
+
+
+def ingress_class(ctx) -> str:
+    return ctx.addons.ingress_nginx.class_name
+
+
+def tls_annotations(ctx) -> dict[str, str]:
+    """cert-manager's ingress-shim issues the Ingress's TLS secret from the
+    project's ClusterIssuer (``addons.certManager.issuerName``)."""
+    return {CLUSTER_ISSUER_ANNOTATION: ctx.addons.cert_manager.issuer_name}
 
 
 def tolerations_for(taints: list[dict]) -> list[dict[str, str]]:

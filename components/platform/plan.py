@@ -8,9 +8,27 @@ from .model import AddonPlan, Manifest, PlatformContext, Release
 
 
 def platform_plans(ctx: PlatformContext) -> list[AddonPlan]:
-    plans = [cni_plan(ctx), *addon_plans(ctx)]
+    cni = cni_plan(ctx)
+    addons = addon_plans(ctx)
+    _after_the_network(cni, addons)
+    plans = [cni, *addons]
     _check_order(plans)
     return plans
+
+
+def _after_the_network(cni: AddonPlan, addons: list[AddonPlan]) -> None:
+    """Every add-on item installs after the CNI is ready (``cni.ready``: the
+    Cilium release, atomic so it returns once its DaemonSet is up; Calico's
+    ``Installation``, awaited until the operator reports it Ready). Without
+    it the first ``pulumi up`` races the network: pods of a chart created
+    before the CNI works sit in ContainerCreating and the atomic release
+    times out (and is rolled back)."""
+    if not cni.ready or cni.ready not in {i.key for i in [*cni.releases, *cni.manifests]}:
+        raise ValueError(f"the CNI plan must name its readiness item (ready={cni.ready!r})")
+    for plan in addons:
+        for item in [*plan.releases, *plan.manifests]:
+            if cni.ready not in item.after:
+                item.after.append(cni.ready)
 
 
 def _check_order(plans: list[AddonPlan]) -> None:

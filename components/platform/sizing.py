@@ -14,6 +14,14 @@ Assumptions (an upper bound per node):
   platform Deployment at once. On a one-node cluster that is all of them.
 Memory left for workloads = node memory - kube-reserved - system-reserved -
 the eviction threshold - the platform's requests.
+
+Every container the project causes counts: the sidecars of the charts it
+installs have their requests set in the values (config-reloaders, Grafana's
+sidecars, MetalLB's FRR containers), and the add-ons the distribution
+bundles (``BUNDLED``: CoreDNS, K3s's metrics-server), whose requests the
+project does not set, count with their manifests' own requests. Init
+containers and Jobs (chart hooks) are not counted: they end before the
+pods' steady state.
 """
 
 from __future__ import annotations
@@ -27,6 +35,29 @@ from .values import cpu_millis, get_path, memory_mib
 
 REPELLING = ("NoSchedule", "NoExecute")
 MIN_LEFT_FOR_WORKLOADS_MIB = 1024
+
+
+@dataclass(frozen=True)
+class Bundled:
+    """A pod the distribution deploys itself, with its manifest's requests."""
+
+    name: str
+    kind: str
+    replicas: int
+    cpu: str
+    memory: str
+
+
+# K3s: manifests/coredns.yaml and manifests/metrics-server/
+# metrics-server-deployment.yaml (100m / 70Mi each; its local-path-provisioner
+# sets no requests). kubeadm: the CoreDNS Deployment of its addon phase, two
+# replicas of 100m / 70Mi. Control-plane static pods (kubeadm) are not
+# platform pods and are left out.
+BUNDLED: dict[str, tuple[Bundled, ...]] = {
+    "k3s": (Bundled("coredns", "Deployment", 1, "100m", "70Mi"),
+            Bundled("metrics-server", "Deployment", 1, "100m", "70Mi")),
+    "kubeadm": (Bundled("coredns", "Deployment", 2, "100m", "70Mi"),),
+}
 
 
 @dataclass(frozen=True)
@@ -92,17 +123,19 @@ def requests_per_node(ctx: PlatformContext, plans: list[AddonPlan],
     cpu = {n.name: 0 for n in ctx.nodes}
     mem = {n.name: 0.0 for n in ctx.nodes}
     names: dict[str, list[str]] = {n.name: [] for n in ctx.nodes}
-    for p in plans:
-        for w in p.workloads:
-            where = eligible(w, ctx.nodes)
-            if not where:
-                continue
-            req = _resources(plans, w)
-            per_node = 1 if w.kind == "DaemonSet" else math.ceil(w.replicas / len(where))
-            for n in where:
-                cpu[n.name] += cpu_millis(req.get("cpu")) * per_node
-                mem[n.name] += memory_mib(req.get("memory")) * per_node
-                names[n.name].append(w.name if per_node == 1 else f"{w.name}x{per_node}")
+    bundled = {b.name: {"cpu": b.cpu, "memory": b.memory} for b in BUNDLED.get(ctx.spec.distribution, ())}
+    counted = [w for p in plans for w in p.workloads]
+    counted += [Workload("", b.name, b.kind, (), replicas=b.replicas) for b in BUNDLED.get(ctx.spec.distribution, ())]
+    for w in counted:
+        where = eligible(w, ctx.nodes)
+        if not where:
+            continue
+        req = bundled[w.name] if not w.release else _resources(plans, w)
+        per_node = 1 if w.kind == "DaemonSet" else math.ceil(w.replicas / len(where))
+        for n in where:
+            cpu[n.name] += cpu_millis(req.get("cpu")) * per_node
+            mem[n.name] += memory_mib(req.get("memory")) * per_node
+            names[n.name].append(w.name if per_node == 1 else f"{w.name}x{per_node}")
     reserved = reserved_mib(ctx.spec)
     memory = node_memory_mib or {}
     return [NodeRequests(n.name, n.group, cpu[n.name], round(mem[n.name], 1), tuple(names[n.name]),

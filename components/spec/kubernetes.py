@@ -23,8 +23,10 @@ class AirgapSpec(SpecModel):
     ``k3s/k3s-airgap-images-<arch>.tar*``; ``kubeadm/*.deb`` (containerd,
     kubelet, kubeadm, kubectl and dependencies) and ``kubeadm/images/*.tar``;
     ``haproxy/*.deb`` (the local API load balancer); ``etcd/etcd`` and
-    ``etcd/etcdctl`` (dedicated etcd members); ``node/*.deb`` (the node
-    baseline's packages: WireGuard tools, nftables, time sync, ...).
+    ``etcd/etcdctl`` (dedicated etcd members; ``etcdctl`` also on kubeadm
+    control planes with stacked etcd, for snapshots); ``node/*.deb`` (the node
+    baseline's packages: WireGuard tools, nftables, time sync, ...);
+    ``nvidia/*.deb`` (GPU nodes: nvidia-container-toolkit and its libraries).
     """
 
     enabled: bool = False

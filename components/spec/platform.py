@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from .base import SpecModel
+from .errors import SpecIssue
+from .inputs import reads
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DNS_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -22,8 +25,20 @@ _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 LETSENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
 
 
+# StorageClasses the platform itself provides: K3s bundles local-path, and on
+# kubeadm the platform installs rancher's local-path-provisioner
+# (components/platform/addons/storage.py). rook-ceph is never installed by
+# the project: add-ons with volumes cannot be enabled with it (see
+# ``storage_issues``).
+PROVIDED_STORAGE_CLASSES = ("local-path",)
+
+
 class StorageSpec(SpecModel):
+    # The StorageClass every volume of the platform uses (Vault's Raft data,
+    # Keycloak's PostgreSQL), set explicitly on each claim.
     storage_class: Literal["local-path", "rook-ceph"] = Field(default="local-path", alias="class")
+    # Make it the cluster's default StorageClass (kubeadm: the annotation on
+    # the class the project installs; K3s marks its local-path default itself).
     default: bool = True
 
 
@@ -135,6 +150,51 @@ class MetallbSpec(AddonSpec):
         return self
 
 
+class AlertEmailSpec(SpecModel):
+    """Alert mails through an SMTP relay that accepts the cluster without a
+    password (authenticated relays: Alertmanager's ``auth_*`` settings in
+    ``addons.monitoring.values``, whose values are plain text there)."""
+
+    to: str
+    sender: str = Field(alias="from")
+    # host:port of the SMTP relay.
+    smarthost: str
+    require_tls: bool = True
+
+    @field_validator("to", "sender")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not _EMAIL.match(value):
+            raise ValueError(f"{value!r} is not an email address")
+        return value
+
+    @field_validator("smarthost")
+    @classmethod
+    def _smarthost(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"smarthost {value!r} must be host:port, such as 'smtp.example.org:587'")
+        return value
+
+
+class AlertmanagerSpec(SpecModel):
+    """Where Alertmanager sends alerts. Both absent (the default): the
+    chart's ``null`` receiver, alerts are visible in Alertmanager's UI and
+    Grafana only, nobody is notified."""
+
+    # Alertmanager's webhook payload, POSTed to this URL (a chat bridge, an
+    # incident tool). The URL may carry a token: it is plain spec config.
+    webhook_url: str | None = None
+    email: AlertEmailSpec | None = None
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"webhookUrl {value!r} must be an http(s):// URL")
+        return value
+
+
 class MonitoringSpec(AddonSpec):
     retention: str = "7d"
     goldpinger: bool = True
@@ -143,6 +203,15 @@ class MonitoringSpec(AddonSpec):
     # Alert when a WireGuard peer has had no handshake for this long.
     wireguard_handshake_minutes: int = Field(default=5, ge=1)
     cert_expiry_days: int = Field(default=14, ge=1)
+    alertmanager: AlertmanagerSpec = Field(default_factory=AlertmanagerSpec)
+
+
+_SCP_LIKE = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:(?!//)")
+
+
+def is_ssh_url(url: str | None) -> bool:
+    """``ssh://...`` or the scp-like ``git@host:org/repo.git``."""
+    return bool(url) and (url.startswith("ssh://") or bool(_SCP_LIKE.match(url)))
 
 
 class GitopsSpec(AddonSpec):
@@ -152,11 +221,19 @@ class GitopsSpec(AddonSpec):
     revision: str = "main"
     # ArgoCD root application name ("app of apps", seed 004).
     root_app: str = "root"
+    # known_hosts lines of the Git server (``ssh-keyscan <host>``) for an SSH
+    # repoUrl. Flux requires them; ArgoCD knows github.com, gitlab.com,
+    # bitbucket.org and Azure DevOps already and adds these. The private key
+    # itself is the secret config key ``gitopsRepoSshKey``, never spec.
+    ssh_known_hosts: str | None = None
 
     @model_validator(mode="after")
     def _repo(self):
         if self.enabled and not self.repo_url:
             raise ValueError("gitops needs repoUrl (the repository holding the root application)")
+        if self.enabled and self.tool == "flux" and is_ssh_url(self.repo_url) and not self.ssh_known_hosts:
+            raise ValueError("flux over SSH needs sshKnownHosts (the output of ssh-keyscan <git host>): "
+                             "Flux verifies the server's host key")
         return self
 
 
@@ -175,6 +252,8 @@ class KeycloakSpec(AddonSpec):
     # get a client when their add-on is enabled.
     grafana_host: str | None = None
     argocd_host: str | None = None
+    # Size of Keycloak's PostgreSQL volume (realms, users, sessions).
+    database_size: str = "1Gi"
 
     @field_validator("hostname", "grafana_host", "argocd_host")
     @classmethod
@@ -216,3 +295,25 @@ class AddonsSpec(SpecModel):
     vault: VaultSpec = Field(default_factory=VaultSpec)
     keycloak: KeycloakSpec = Field(default_factory=KeycloakSpec)
     gpu: GpuAddonSpec = Field(default_factory=GpuAddonSpec)
+
+
+# Add-ons whose charts claim volumes (Vault's Raft data; Keycloak's PostgreSQL).
+VOLUME_USERS = ("vault", "keycloak")
+
+
+@reads("storage", "addons.vault.enabled", "addons.keycloak.enabled")
+def check_storage(spec, catalog=None) -> Iterable[SpecIssue]:
+    """Add-ons with volumes need a StorageClass the project provides: a claim
+    of a class nobody installs stays Pending and the add-on's release times
+    out. A cross-field rule of the whole spec (``components/spec/rules.py``
+    ``RULES``)."""
+    storage_class = spec.storage.storage_class
+    if storage_class in PROVIDED_STORAGE_CLASSES:
+        return
+    for name in VOLUME_USERS:
+        if getattr(spec.addons, name).enabled:
+            yield SpecIssue(
+                f"addons.{name}.enabled",
+                f"{name} needs a volume, but storage.class {storage_class!r} is not installed by this project",
+                f"use storage.class {PROVIDED_STORAGE_CLASSES[0]!r} (K3s bundles it; on kubeadm the platform "
+                f"installs local-path-provisioner), or disable {name}")

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from components.topology import addressing
 from components.topology.plan import group_ranges, plan_nodes
 
+from .platform import check_storage
 from .cluster import ClusterSpec
 from .errors import SpecIssue
 from .inputs import reads
@@ -155,15 +156,20 @@ SNAPSHOT_SCHEDULE = "kubernetes.etcdSnapshots.schedule"
 
 @reads("distribution", "kubernetes.etcdSnapshots.enabled", SNAPSHOT_SCHEDULE, "nodeGroups.*.roles", any_groups=True)
 def check_etcd_snapshot_schedule(spec: ClusterSpec, catalog) -> Iterable[SpecIssue]:
-    """Dedicated etcd members (kubeadm) snapshot from a systemd timer or a loop,
-    which need the schedule as a fixed period: only the forms
+    """kubeadm's etcd members (dedicated, or stacked on the control planes)
+    snapshot from a systemd timer or a loop, which need the schedule as a
+    fixed period: only the forms
     ``components.cluster.etcd.schedule.interval_seconds`` converts are usable.
     K3s takes any cron schedule (it parses it itself): not checked here."""
     if spec.distribution != "kubeadm":
         return
     snapshots = spec.kubernetes.etcd_snapshots
+    if not snapshots.enabled:
+        return
     dedicated = [n for n, g in _groups_with(spec, "etcd").items() if "control-plane" not in g.roles]
-    if not (dedicated and snapshots.enabled):
+    members = dedicated or list(_groups_with(spec, "control-plane"))
+    where = "dedicated etcd members'" if dedicated else "control planes' (stacked etcd)"
+    if not members:
         return
     # Imported here: the etcd package brings the Pulumi SDK, which spec
     # validation otherwise does without.
@@ -175,8 +181,8 @@ def check_etcd_snapshot_schedule(spec: ClusterSpec, catalog) -> Iterable[SpecIss
         detail = str(err).removeprefix(f"{SNAPSHOT_SCHEDULE} {snapshots.schedule!r}: ")
         yield SpecIssue(
             SNAPSHOT_SCHEDULE,
-            f"{snapshots.schedule!r} cannot be run by the dedicated etcd members' snapshot scheduler "
-            f"(nodeGroups {', '.join(dedicated)}): {detail}",
+            f"{snapshots.schedule!r} cannot be run by the {where} snapshot scheduler "
+            f"(nodeGroups {', '.join(members)}): {detail}",
             "use '*/M * * * *' (every M minutes), 'M */H * * *' (every H hours) or 'M H * * *' (daily), "
             "e.g. '0 */6 * * *'; or set kubernetes.etcdSnapshots.enabled: false",
         )
@@ -291,6 +297,21 @@ def _free_block(ranges, blocks: int, total: int) -> int:
     return -1
 
 
+@reads("kubernetes.kubeProxy", "network.cni")
+def check_kube_proxy(spec: ClusterSpec, catalog) -> Iterable[SpecIssue]:
+    """Without kube-proxy something else must implement Services: Cilium does
+    (kube-proxy replacement), Calico's iptables data plane (the one the
+    platform installs) does not, so ClusterIPs and NodePorts would not work."""
+    if not spec.kubernetes.kube_proxy and spec.network.cni == "calico":
+        yield SpecIssue(
+            "kubernetes.kubeProxy",
+            "is false, but network.cni 'calico' (iptables data plane) does not replace kube-proxy: "
+            "no Service would work",
+            "set kubernetes.kubeProxy: true (the default: kube-proxy beside Calico) or network.cni: cilium, "
+            "which replaces kube-proxy",
+        )
+
+
 def _suggest(value: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(value, choices, n=3)
     hint = f"did you mean {', '.join(close)}? " if close else ""
@@ -305,5 +326,5 @@ def _one_of(choices) -> str:
 
 RULES: tuple[Rule, ...] = (
     check_cidrs, check_private_networks, check_control_plane, check_etcd_snapshot_schedule, check_groups,
-    check_names_and_addresses,
+    check_names_and_addresses, check_kube_proxy, check_storage,
 )

@@ -142,6 +142,19 @@ def test_a_spoofed_pod_address_from_outside_gets_no_answer_while_mesh_and_pods_d
         assert pod.run(f"nc -z -w 1 {server.public_ip} 10250", check=False).returncode == 0
 
 
+def test_every_peer_keeps_alive_on_the_real_interface(lab_factory):
+    """PersistentKeepalive reaches WireGuard for every peer, not only NAT
+    pairs: idle pairs keep handshaking, so the handshake age the
+    WireGuardPeerNoHandshake alert watches means liveness."""
+    lab = lab_factory(3)
+    bootstrap(lab.hosts)
+    for host in lab.hosts:
+        peers = [line.split("\t") for line in host.run("wg show wg0 dump").stdout.splitlines()[1:]]
+        assert len(peers) == len(lab.hosts) - 1, host.name
+        # dump columns: key, psk, endpoint, allowed ips, latest handshake, rx, tx, keepalive
+        assert {p[7] for p in peers} == {"25"}, host.name
+
+
 # What the baseline sets on real nodes; these are machine-wide, not per network namespace.
 MACHINE_WIDE_SYSCTLS = {"fs.inotify.max_user_instances": 8192, "fs.inotify.max_user_watches": 524288}
 

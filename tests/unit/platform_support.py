@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pulumi
 
+from components.platform.addons.gitops import needs_ssh_key
 from components.spec import catalog_for, parse_cluster_spec
 from stacks.config import REPO_ROOT
 from tests.stack_runner import example_spec, run_components
 
+TEST_DEPLOY_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nTEST DEPLOY KEY\n-----END OPENSSH PRIVATE KEY-----\n"
 CRD_SCHEMAS = Path(REPO_ROOT).parent / "shared" / "crd-schemas"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
@@ -30,7 +32,9 @@ def run_platform(spec_dict: dict, **cluster_overrides):
         catalog = catalog_for(spec_dict)
         cloud = build_cloud(spec, ssh_private_key=pulumi.Output.secret("test-key"), catalog=catalog)
         cluster = dataclasses.replace(build_cluster(spec, cloud), **cluster_overrides)
-        platform = build_platform(spec, cluster, cloud.nodes)
+        # A stand-in deploy key: the program reads it from secret config.
+        key = pulumi.Output.secret(TEST_DEPLOY_KEY) if needs_ssh_key(spec.addons.gitops) else None
+        platform = build_platform(spec, cluster, cloud.nodes, gitops_repo_ssh_key=key)
         pulumi.export("podMtu", platform.pod_mtu)
         pulumi.export("meshMtu", cloud.mesh.mtu)
         pulumi.export("installed", platform.installed)

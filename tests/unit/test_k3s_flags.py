@@ -68,6 +68,7 @@ def test_first_server_flags_exactly():
         "--service-cidr=10.96.0.0/12",
         "--flannel-backend=none",
         "--disable-network-policy",
+        "--disable-kube-proxy",  # budget: Cilium replaces kube-proxy (seed 004)
         "--secrets-encryption",
         "--etcd-expose-metrics",
         "--write-kubeconfig-mode=0600",
@@ -172,6 +173,7 @@ def test_config_rejects_repeated_single_flags():
 
 
 def test_kube_proxy_can_be_left_to_the_cni():
-    assert "--disable-kube-proxy" not in server_flags(settings(), SERVERS[0], SERVERS, first=True)
+    assert "--disable-kube-proxy" not in server_flags(settings(kubernetes__kubeProxy=True), SERVERS[0], SERVERS,
+                                                      first=True)
     flags = server_flags(settings(kubernetes__kubeProxy=False), SERVERS[0], SERVERS, first=True)
     assert flags[flags.index("--secrets-encryption") - 1] == "--disable-kube-proxy"

@@ -103,3 +103,14 @@ def test_host_given_by_name_may_be_ipv6_and_nat_hosts_are_not_dialled(stack_run)
     spec = example_spec("prod")
     spec["nodeGroups"]["onprem-paris"]["hosts"][0]["address"] = "2001:db8:10::10"  # behind NAT
     assert stack_run(spec, stack="prod").outputs["meshMtu"] == 1440
+
+
+def test_every_peer_of_every_node_keeps_alive(stack_run):
+    """Handshakes between idle peers (the WireGuardPeerNoHandshake alert):
+    PersistentKeepalive on every peer line of every node, not only NAT pairs."""
+    run = stack_run(example_spec("prod"), stack="prod")
+    names = [n["name"] for n in run.outputs["nodes"]]
+    lines = [line.split() for name in names
+             for line in param(run.named(f"prod-mesh-{name}-wg-apply").inputs["create"], "PEERS").splitlines()]
+    assert len(lines) >= len(names) * (len(names) - 2)  # a full mesh (NAT pairs go through the relay)
+    assert {peer[3] for peer in lines} == {"25"}

@@ -6,6 +6,7 @@ import pytest
 
 from components.mesh.mtu import ip_version_of, mesh_mtu, underlay_ip_version
 from components.mesh.peers import (
+    KEEPALIVE_SECONDS,
     MeshMember,
     choose_relay,
     dialled_addresses,
@@ -36,8 +37,8 @@ def test_full_mesh_over_public_addresses():
     ms = [member("a", "10.42.1.1"), member("b", "10.42.1.2"), member("c", "10.42.1.3")]
     peers = peers_of(ms[0], ms, 51820)
     assert [p.line() for p in peers] == [
-        "key-b 198.18.0.2:51820 10.42.1.2/32 0",
-        "key-c 198.18.0.3:51820 10.42.1.3/32 0",
+        "key-b 198.18.0.2:51820 10.42.1.2/32 25",
+        "key-c 198.18.0.3:51820 10.42.1.3/32 25",
     ]
     assert choose_relay(ms) is None
 
@@ -57,6 +58,23 @@ def test_nat_node_dials_out_with_keepalive():
     assert to_a.endpoint == "198.18.0.1:51820" and to_a.keepalive == 25
     (to_nat,) = peers_of(a, [a, nat], 51820)
     assert to_nat.endpoint is None and to_nat.line().split()[1] == "-"
+
+
+def test_every_peer_keeps_alive_so_the_handshake_age_means_liveness():
+    """Idle pairs would never handshake (the WireGuardPeerNoHandshake alert
+    would fire on healthy peers): keepalive on every peer, NAT or not, on
+    private networks too, and through the relay."""
+    a = member("a", "10.42.1.1", net="hetzner:eu-central", private="10.0.0.2")
+    b = member("b", "10.42.1.2", net="hetzner:eu-central", private="10.0.0.3")
+    c, v6 = member("c", "10.42.2.1"), MeshMember("v6", "10.42.3.1", "key-v6", "2001:db8::10")
+    n1, n2 = member("n1", "10.42.9.1", public=False), member("n2", "10.42.9.2", public=False)
+    ms = [a, b, c, v6, n1, n2]
+    for me in ms:
+        peers = peers_of(me, ms, 51820)
+        assert peers, me.name
+        assert {p.keepalive for p in peers} == {KEEPALIVE_SECONDS}, me.name
+        assert all(p.line().split()[3] == "25" for p in peers), me.name
+    assert KEEPALIVE_SECONDS == 25
 
 
 def test_two_nat_nodes_route_through_the_relay():
@@ -80,7 +98,7 @@ def test_ipv6_endpoints_are_bracketed():
     v6 = MeshMember("v6", "10.42.3.1", "key-v6", "2001:db8::10")
     (peer,) = peers_of(member("a", "10.42.1.1"), [member("a", "10.42.1.1"), v6], 51820)
     assert peer.endpoint == "[2001:db8::10]:51820"
-    assert peer.line() == "key-v6 [2001:db8::10]:51820 10.42.3.1/32 0"
+    assert peer.line() == "key-v6 [2001:db8::10]:51820 10.42.3.1/32 25"
 
 
 def test_ip_version_of_literals_and_names():

@@ -31,8 +31,10 @@ def _chart(run, name):
 
 
 def test_each_stack_installs_what_its_seed_describes(prod, budget, dev):
-    assert set(releases(prod)) == {"tigera-operator", "cert-manager", "ingress-nginx", "kube-prometheus-stack",
-                                   "goldpinger", "vault", "keycloakx", "nvidia-device-plugin"}
+    # kubeadm has no StorageClass: prod gets the local-path provisioner; Keycloak its PostgreSQL operator.
+    assert set(releases(prod)) == {"tigera-operator", "local-path-provisioner", "cert-manager", "ingress-nginx",
+                                   "kube-prometheus-stack", "goldpinger", "vault", "cloudnative-pg", "keycloakx",
+                                   "nvidia-device-plugin"}
     assert set(releases(budget)) == {"cilium", "cert-manager", "ingress-nginx", "argo-cd", "vault"}
     assert set(releases(dev)) == {"cilium"}
 
@@ -87,7 +89,7 @@ def test_calico_pool_mtu_and_encryption_follow_the_spec(prod):
 def test_cilium_uses_the_node_local_api_and_the_mesh_mtu(budget):
     values = _chart(budget, "cilium")["values"]
     assert (values["k8sServiceHost"], values["k8sServicePort"]) == ("127.0.0.1", 7445)
-    assert values["kubeProxyReplacement"] is False  # budget keeps kube-proxy
+    assert values["kubeProxyReplacement"] is True  # seed 004: Cilium replaces kube-proxy
     assert values["MTU"] == budget.outputs["meshMtu"]
     assert budget.outputs["podMtu"] == budget.outputs["meshMtu"] - 50
     assert values["encryption"]["enabled"] is False and values["routingMode"] == "tunnel"
@@ -117,7 +119,9 @@ def test_calico_wireguard_mtu_when_encrypting_twice():
     spec["network"]["encryption"] = "cni"
     run = run_platform(spec)
     mesh = run.outputs["meshMtu"]
-    assert by_key(run, "calico-felix").inputs["spec"] == {"wireguardEnabled": True, "wireguardMTU": mesh - 60}
+    # Calico's WireGuard on a port of its own (Felix' default 51820 is the mesh's).
+    assert by_key(run, "calico-felix").inputs["spec"] == {"wireguardEnabled": True, "wireguardMTU": mesh - 60,
+                                                          "wireguardListeningPort": 51821}
     assert by_key(run, "calico-installation").inputs["spec"]["calicoNetwork"]["mtu"] == mesh - 60
 
 
@@ -219,7 +223,11 @@ def test_escape_hatch_is_merged_last():
     spec["addons"]["cni"] = {"values": {"MTU": 1300, "operator": {"replicas": 1}}}
     run = run_platform(spec)
     vault = releases(run)["vault"].inputs["values"]
-    assert vault["server"]["ha"] == {"enabled": True, "replicas": 5, "raft": {"enabled": True}}
+    raft = vault["server"]["ha"].pop("raft")
+    assert vault["server"]["ha"] == {"enabled": True, "replicas": 5}
+    # Raft follows the merged replica count: every server joins the other four.
+    assert raft["enabled"] is True and raft["setNodeId"] is True
+    assert [f"http://vault-{i}.vault-internal:8200" in raft["config"] for i in range(6)] == [True] * 5 + [False]
     assert vault["ui"] == {"enabled": True}
     cilium = releases(run)["cilium"].inputs["values"]
     assert cilium["MTU"] == 1300 and cilium["operator"]["resources"]  # merged, not replaced
@@ -227,7 +235,9 @@ def test_escape_hatch_is_merged_last():
 
 def test_calico_baseline_policies(prod):
     dns = by_key(prod, "calico-gnp-allow-dns").inputs["spec"]
-    assert dns["types"] == ["Egress"] and {r["protocol"] for r in dns["egress"]} == {"UDP", "TCP"}
+    allowed = [r for r in dns["egress"] if r["action"] == "Allow"]
+    assert dns["types"] == ["Egress"] and {r["protocol"] for r in allowed} == {"UDP", "TCP"}
+    assert dns["egress"][-1] == {"action": "Pass"}  # the rest of a pod's egress is not the tier's to drop
     isolated = by_key(prod, "calico-gnp-isolated").inputs["spec"]
     assert isolated["namespaceSelector"] == "has(sovereign.cloud/isolated)"
     # Only the platform may come in; everything else is left to the namespace's own policies.

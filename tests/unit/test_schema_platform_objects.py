@@ -19,7 +19,8 @@ from components.spec import parse_cluster_spec
 from tests.conftest import IN_CI
 from tests.unit.platform_support import CRD_SCHEMAS, example_spec, load_crd_schema, run_platform, written_objects
 
-BUILTIN_GROUPS = ("v1", "apps/v1", "networking.k8s.io/v1", "rbac.authorization.k8s.io/v1", "scheduling.k8s.io/v1")
+BUILTIN_GROUPS = ("v1", "apps/v1", "networking.k8s.io/v1", "rbac.authorization.k8s.io/v1", "scheduling.k8s.io/v1",
+                  "node.k8s.io/v1")
 
 
 def _variant(stack: str, **addons) -> dict:

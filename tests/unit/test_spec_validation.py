@@ -111,18 +111,34 @@ def test_external_etcd_accepts_the_periodic_schedules(schedule):
     assert parse_cluster_spec(spec).kubernetes.etcd_snapshots.schedule == schedule
 
 
-def test_unsupported_schedule_is_fine_when_etcd_snapshots_are_off_or_stacked():
+def test_unsupported_schedule_is_fine_when_etcd_snapshots_are_off():
     spec = example_spec("prod")
     spec.setdefault("kubernetes", {})["etcdSnapshots"] = {"schedule": "0 3 * * 1", "enabled": False}
     parse_cluster_spec(spec)
-    # Stacked etcd (kubeadm's own): no dedicated member runs the timer.
+    stacked = _stacked_prod()
+    stacked.setdefault("kubernetes", {})["etcdSnapshots"] = {"schedule": "0 3 * * 1", "enabled": False}
+    parse_cluster_spec(stacked)
+
+
+def _stacked_prod() -> dict:
     spec = example_spec("prod")
     for name in ("etcd-gra", "etcd-fsn", "etcd-paris"):
         del spec["nodeGroups"][name]
     spec["nodeGroups"]["cp-fsn"] = {"provider": "hetzner", "region": "fsn1", "instanceType": "cx23", "count": 1,
                                     "roles": ["control-plane"]}
+    return spec
+
+
+def test_stacked_etcd_snapshot_schedule_must_have_a_fixed_period_too():
+    """Stacked etcd (kubeadm's own, on the control planes) is snapshotted by
+    the same scheduler as dedicated members (systemd timer or loop)."""
+    spec = _stacked_prod()
     spec.setdefault("kubernetes", {})["etcdSnapshots"] = {"schedule": "0 3 * * 1"}
-    parse_cluster_spec(spec)
+    issue = issues_of(spec)[SCHEDULE_PATH]
+    assert "'0 3 * * 1'" in issue and "day/month/weekday fields must be '*'" in issue
+    assert "control planes' (stacked etcd) snapshot scheduler (nodeGroups cp-paris, cp-sbg, cp-fsn)" in issue
+    spec["kubernetes"]["etcdSnapshots"] = {"schedule": "30 2 * * *"}
+    assert parse_cluster_spec(spec).kubernetes.etcd_snapshots.schedule == "30 2 * * *"
 
 
 @pytest.mark.parametrize("stack", ["budget", "dev"])

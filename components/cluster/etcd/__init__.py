@@ -5,6 +5,8 @@
 - ``cluster.ExternalEtcd``: the members (scripts/etcd-member.sh), their
   safe removal (scripts/etcd-member-remove.sh), a health gate and
   scheduled snapshots; the restore procedure is in README.md.
+- ``snapshots.etcd_snapshot_commands``: the per-node snapshot schedules,
+  shared with kubeadm's stacked etcd (components/cluster/kubeadm).
 """
 
 from .cluster import ExternalEtcd, ExternalEtcdArgs

@@ -16,11 +16,10 @@ from components.spec.kubernetes import EtcdSnapshotSpec
 from ..common.secrets import stdin_secrets
 from .config import CLIENT_PORT, PEER_PORT, client_url, member_config
 from .pki import EtcdPki
-from .schedule import interval_seconds
+from .snapshots import DEFAULT_SNAPSHOT_DIR, etcd_snapshot_commands, per_node
 
 SCRIPTS = Path(__file__).parent / "scripts"
 DEFAULT_DATA_DIR = "/var/lib/etcd"
-DEFAULT_SNAPSHOT_DIR = "/var/lib/etcd-snapshots"
 
 
 class ExternalEtcdArgs(TypedDict):
@@ -94,7 +93,7 @@ class ExternalEtcd(pulumi.ComponentResource):
                 "MESH_IP": node.mesh_ip,
                 "CLUSTER": cluster,
                 "INITIAL_CLUSTER_TOKEN": token,
-                "DATA_DIR": _per_node(args.get("data_dir") or DEFAULT_DATA_DIR, node),
+                "DATA_DIR": per_node(args.get("data_dir") or DEFAULT_DATA_DIR, node),
                 "CLIENT_PORT": CLIENT_PORT,
                 "PEER_PORT": PEER_PORT,
             }
@@ -141,54 +140,14 @@ class ExternalEtcd(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.members.values())),
         )
 
-        self.snapshots = {}
-        snapshots = args.get("snapshots")
-        if snapshots is not None and snapshots.enabled:
-            self._schedule_snapshots(name, nodes, snapshots, args)
+        # Every member: only the leader takes the snapshot (the script checks).
+        self.snapshots = etcd_snapshot_commands(
+            name, nodes, args.get("snapshots"),
+            after={n: [m] for n, m in self.members.items()}, parent=self,
+            s3_credentials=args.get("s3_credentials"),
+            snapshot_dir=args.get("snapshot_dir") or DEFAULT_SNAPSHOT_DIR,
+        )
 
         self.ready = [self.health]
         self.register_outputs({"endpoints": self.endpoints, "caCertPem": self.ca_cert_pem,
                                "clientCertPem": self.client_cert_pem, "clientKeyPem": self.client_key_pem})
-
-    def _schedule_snapshots(self, name: str, nodes: list[Node], spec: EtcdSnapshotSpec, args: ExternalEtcdArgs) -> None:
-        interval = interval_seconds(spec.schedule)
-        credentials = args.get("s3_credentials")
-        if spec.s3 is not None and credentials is None:
-            raise ValueError("kubernetes.etcdSnapshots.s3 is set but no S3 credentials were given")
-        s3 = spec.s3
-        stdin = stdin_secrets({"S3_ACCESS_KEY": credentials[0], "S3_SECRET_KEY": credentials[1]}) \
-            if s3 is not None else None
-        for node in nodes:
-            snapshot_script = render_script(SCRIPTS / "etcd-snapshot.sh", {
-                "ETCD_NAME": node.name,
-                "SNAPSHOT_DIR": _per_node(args.get("snapshot_dir") or DEFAULT_SNAPSHOT_DIR, node),
-                "RETENTION": spec.retention,
-                "S3_ENDPOINT": s3.endpoint if s3 else "",
-                "S3_BUCKET": s3.bucket if s3 else "",
-                "S3_REGION": s3.region if s3 else "",
-                "S3_FOLDER": s3.folder if s3 else "",
-                "S3_SKIP_SSL_VERIFY": s3.skip_ssl_verify if s3 else False,
-            })
-            schedule = render_script(SCRIPTS / "etcd-snapshot-schedule.sh", {
-                "SNAPSHOT_SCRIPT": snapshot_script,
-                "SCHEDULE": spec.schedule,
-                "INTERVAL_SECONDS": interval,
-                "S3": s3 is not None,
-            })
-            self.snapshots[node.name] = command.remote.Command(
-                f"{name}-{node.name}-etcd-snapshots",
-                connection=node.ssh.remote(),
-                create=schedule,
-                update=schedule,
-                stdin=stdin,
-                # A member leaving the spec: no snapshot loop, cron entry or
-                # timer left behind (deleted before the member itself).
-                delete=render_script(SCRIPTS / "etcd-snapshot-unschedule.sh"),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.members[node.name]]),
-            )
-
-
-def _per_node(path: str, node: Node) -> str:
-    if not path.startswith("/"):
-        raise ValueError(f"etcd directory {path!r} must be an absolute path")
-    return path.replace("{node}", node.name)

@@ -13,6 +13,7 @@ from components.remote.script import render_script
 from components.spec import ClusterSpec
 
 from ..common.access import cluster_contract
+from ..common.gpu_runtime import before_join, gpu_runtime_commands
 from ..common.local_lb import api_load_balancers
 from ..common.secrets import k3s_token, stdin_secrets
 from ..contract import KubernetesCluster
@@ -77,6 +78,9 @@ class K3sCluster(pulumi.ComponentResource):
             )
             for n in nodes
         }
+        # GPU nodes: the NVIDIA toolkit before K3s starts (K3s adds the
+        # nvidia runtime to its containerd only if it finds it at start).
+        gpu = gpu_runtime_commands(name, nodes, spec=spec, runtime="k3s", after=after, parent=self)
         public_addresses = pulumi.Output.all(*[s.public_address for s in servers])
 
         self.servers, self.agents, self.members = {}, {}, {}
@@ -87,7 +91,8 @@ class K3sCluster(pulumi.ComponentResource):
                 "server", config_yaml(server_flags(settings, server, servers, first=is_first, public_addresses=pubs)),
                 first=is_first, others=[s.mesh_ip for s in servers if s is not server], settings=settings,
             ))
-            deps = [installs[server.name], lbs[server.name]] + ([previous] if previous is not None else [])
+            deps = [installs[server.name], lbs[server.name], *before_join(gpu, server)] + (
+                [previous] if previous is not None else [])
             # The first server leaves through its own uninstall (no member
             # command of its own): etcd removal first, quorum checked.
             leave = None if not is_first else _remove_script(server, "server", self_=True)
@@ -102,7 +107,7 @@ class K3sCluster(pulumi.ComponentResource):
             # The first server only: agents never wait for each other, nor
             # for the other servers (they register through the local LB).
             cmd = self._join(name, agent, "agent", script, agent_stdin,
-                             [installs[agent.name], lbs[agent.name], first_server])
+                             [installs[agent.name], lbs[agent.name], *before_join(gpu, agent), first_server])
             self.agents[agent.name] = cmd
             self._member(name, first, agent, "agent", cmd)
 

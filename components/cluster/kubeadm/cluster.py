@@ -15,9 +15,11 @@ from components.remote.script import render_script
 from components.spec import ClusterSpec
 
 from ..common.access import cluster_contract
+from ..common.gpu_runtime import before_join, gpu_runtime_commands
 from ..common.local_lb import api_load_balancers
 from ..common.secrets import bootstrap_token, certificate_key, stdin_secrets
 from ..contract import KubernetesCluster
+from ..etcd.snapshots import etcd_snapshot_commands
 from .config import (
     ADMIN_KUBECONFIG,
     KubeadmSettings,
@@ -27,6 +29,7 @@ from .config import (
     join_configuration,
     kubelet_configuration,
     render,
+    stacked_etcdctl_env,
 )
 
 SCRIPTS = Path(__file__).parent / "scripts"
@@ -43,6 +46,9 @@ class KubeadmClusterArgs(TypedDict):
     """An ``components.cluster.etcd.ExternalEtcd`` (endpoints, ca_cert_pem,
     client_cert_pem, client_key_pem, ready); None: etcd stacked on the
     control planes."""
+    etcd_s3_credentials: NotRequired[tuple[pulumi.Input[str], pulumi.Input[str]] | None]
+    """(access key, secret key) for stacked etcd's snapshots to
+    ``kubernetes.etcdSnapshots.s3``; secrets (an external etcd has its own)."""
 
 
 class KubeadmCluster(pulumi.ComponentResource):
@@ -60,6 +66,8 @@ class KubeadmCluster(pulumi.ComponentResource):
     init: command.remote.Command
     joins: dict[str, command.remote.Command]
     members: dict[str, command.remote.Command]
+    etcd_snapshots: dict[str, command.remote.Command]
+    """Stacked etcd: every control plane's snapshot schedule."""
 
     def __init__(self, name: str, args: KubeadmClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("sovereign:cluster:KubeadmCluster", name, {}, opts)
@@ -102,6 +110,11 @@ class KubeadmCluster(pulumi.ComponentResource):
             )
             for n in nodes
         }
+        # GPU nodes: the nvidia runtime in containerd before init/join, set
+        # again whenever the packages script rewrites containerd's config.
+        gpu = gpu_runtime_commands(name, nodes, spec=spec, runtime="containerd",
+                                   after={n.name: [packages[n.name]] for n in nodes}, parent=self,
+                                   rerun_when=packages_script)
 
         endpoints = etcd.endpoints if etcd is not None else []
         public = pulumi.Output.all(pulumi.Output.from_input(endpoints),
@@ -127,7 +140,8 @@ class KubeadmCluster(pulumi.ComponentResource):
                 "LEAVE_SCRIPT": _remove_script(first, "control-plane", stacked=etcd is None, self_=True),
             }),
             # Defence in depth: whatever kubeadm prints stays out of plain state.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[packages[first.name], lbs[first.name], *etcd_ready],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[packages[first.name], lbs[first.name],
+                                                                 *before_join(gpu, first), *etcd_ready],
                                         additional_secret_outputs=["stderr"]),
         )
         ca_hash = self.init.stdout.apply(lambda out: out.strip().splitlines()[-1] if out.strip() else "")
@@ -150,12 +164,22 @@ class KubeadmCluster(pulumi.ComponentResource):
         previous: pulumi.Resource = credentials
         for cp in control_planes[1:]:
             cmd = self._join(name, cp, settings, ca_hash, cp_stdin, etcd is not None,
-                             [packages[cp.name], lbs[cp.name], credentials, previous, *etcd_ready])
+                             [packages[cp.name], lbs[cp.name], *before_join(gpu, cp), credentials, previous,
+                              *etcd_ready])
             previous = self._member(name, first, cp, "control-plane", cmd, stacked=etcd is None)
         for worker in workers:
             cmd = self._join(name, worker, settings, ca_hash, worker_stdin, etcd is not None,
-                             [packages[worker.name], lbs[worker.name], credentials])
+                             [packages[worker.name], lbs[worker.name], *before_join(gpu, worker), credentials])
             self._member(name, first, worker, "worker", cmd, stacked=etcd is None)
+
+        # Stacked etcd: every control plane's member (only the leader
+        # snapshots), after its init/join and unscheduled before its reset.
+        self.etcd_snapshots = {} if etcd is not None else etcd_snapshot_commands(
+            name, control_planes, spec.kubernetes.etcd_snapshots,
+            after={first.name: [self.init], **{n.name: [self.joins[n.name]] for n in control_planes[1:]}},
+            parent=self, s3_credentials=args.get("etcd_s3_credentials"), etcdctl_env=stacked_etcdctl_env(),
+            airgap=airgap.enabled, artifacts_dir=airgap.artifacts_dir,
+        )
 
         self.cluster = cluster_contract(
             name, spec, first, settings, distribution="kubeadm", kubeconfig_path=ADMIN_KUBECONFIG,

@@ -26,6 +26,11 @@ ADMIN_KUBECONFIG = "/etc/kubernetes/admin.conf"
 ETCD_CA_FILE = "/etc/kubernetes/pki/etcd/ca.crt"
 ETCD_CERT_FILE = "/etc/kubernetes/pki/apiserver-etcd-client.crt"
 ETCD_KEY_FILE = "/etc/kubernetes/pki/apiserver-etcd-client.key"
+# Stacked etcd: kubeadm's own client certificate for etcd health checks,
+# which etcdctl uses on the control plane (snapshots, operators).
+STACKED_ETCD_CLIENT_CERT = "/etc/kubernetes/pki/etcd/healthcheck-client.crt"
+STACKED_ETCD_CLIENT_KEY = "/etc/kubernetes/pki/etcd/healthcheck-client.key"
+STACKED_ETCD_ENDPOINT = "https://127.0.0.1:2379"
 ENCRYPTION_DIR = "/etc/kubernetes/enc"
 ENCRYPTION_FILE = f"{ENCRYPTION_DIR}/encryption.yaml"
 # Long enough for every join of one `pulumi up`; the join-credentials
@@ -214,3 +219,15 @@ def encryption_configuration(key_b64: str) -> str:
 
 def render(*documents: dict) -> str:
     return yaml.safe_dump_all(documents, sort_keys=False, default_flow_style=False)
+
+
+def stacked_etcdctl_env() -> str:
+    """/etc/etcd/etcdctl.env of a control plane with stacked etcd: its own
+    member on 127.0.0.1 with kubeadm's etcd CA and health-check client."""
+    return "\n".join([
+        "ETCDCTL_API=3",
+        f"ETCDCTL_ENDPOINTS={STACKED_ETCD_ENDPOINT}",
+        f"ETCDCTL_CACERT={ETCD_CA_FILE}",
+        f"ETCDCTL_CERT={STACKED_ETCD_CLIENT_CERT}",
+        f"ETCDCTL_KEY={STACKED_ETCD_CLIENT_KEY}",
+    ])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..model import AddonPlan, PlatformContext
-from . import cert_manager, gitops, gpu, ingress_nginx, keycloak, metallb, monitoring, vault
+from . import cert_manager, gitops, gpu, ingress_nginx, keycloak, metallb, monitoring, storage, vault
 
 # Install order between add-ons is expressed by ``after`` keys; this order
 # only fixes the order of the plan's listing.
@@ -20,4 +20,7 @@ ADDONS = {
 
 
 def addon_plans(ctx: PlatformContext) -> list[AddonPlan]:
-    return [build(ctx) for build, enabled in ADDONS.values() if enabled(ctx.addons)]
+    # The StorageClass of kubeadm clusters (K3s bundles one): always there,
+    # as on K3s, whether or not an add-on claims a volume.
+    base = [storage.plan(ctx)] if storage.provisioner_needed(ctx.spec) else []
+    return base + [build(ctx) for build, enabled in ADDONS.values() if enabled(ctx.addons)]

@@ -10,18 +10,36 @@ from ..model import AddonPlan, Manifest, PlatformContext, Release, Workload
 from ..objects import custom, namespace
 from ..profiles import requests
 from ..values import deep_merge
+from .monitoring import NAMESPACE as MONITORING_NAMESPACE
+from .monitoring import PROMETHEUS_SERVICE_ACCOUNT
 
 POOL = "default"
 
 
 def values(ctx: PlatformContext) -> dict[str, Any]:
+    r = lambda w: requests(ctx.profile, w)  # noqa: E731
+    bgp = bool(ctx.addons.metallb.peers)
+    monitored = ctx.addons.monitoring.enabled
+    # Announce from every node, GPU nodes included (their taint is NoSchedule).
+    speaker: dict[str, Any] = {"resources": r("metallb-speaker"),
+                               "tolerations": [{"operator": "Exists", "effect": "NoSchedule"}],
+                               "frr": {"enabled": bgp}}
+    if bgp:
+        # The FRR-mode containers of the speaker pod (metallb chart
+        # speaker.frr/reloader/frrMetrics.resources), counted in the sum.
+        speaker["frr"]["resources"] = r("metallb-frr")
+        speaker["reloader"] = {"resources": r("metallb-frr-reloader")}
+        speaker["frrMetrics"] = {"resources": r("metallb-frr-metrics")}
+    prometheus: dict[str, Any] = {"serviceMonitor": {"enabled": monitored}}
+    if monitored:
+        # Required with serviceMonitor.enabled (rbacPrometheus, on by default,
+        # grants this account read access to the metallb namespace): the
+        # Prometheus of the monitoring add-on.
+        prometheus |= {"serviceAccount": PROMETHEUS_SERVICE_ACCOUNT, "namespace": MONITORING_NAMESPACE}
     return typed(MetallbValues, {
-        "controller": {"resources": requests(ctx.profile, "metallb-controller")},
-        # Announce from every node, GPU nodes included (their taint is NoSchedule).
-        "speaker": {"resources": requests(ctx.profile, "metallb-speaker"),
-                    "tolerations": [{"operator": "Exists", "effect": "NoSchedule"}],
-                    "frr": {"enabled": bool(ctx.addons.metallb.peers)}},
-        "prometheus": {"serviceMonitor": {"enabled": ctx.addons.monitoring.enabled}},
+        "controller": {"resources": r("metallb-controller")},
+        "speaker": speaker,
+        "prometheus": prometheus,
     })
 
 
@@ -50,12 +68,17 @@ def plan(ctx: PlatformContext) -> AddonPlan:
         # The speaker needs host networking and NET_RAW.
         "pod-security.kubernetes.io/enforce": "privileged"})
     after = [ns.key] + (["kube-prometheus-stack"] if ctx.addons.monitoring.enabled else [])
-    return AddonPlan(
-        "metallb",
-        releases=[Release("metallb", chart, v, after=after)],
-        manifests=[ns, *announcements(ctx)],
-        workloads=[
-            Workload("metallb", "metallb-controller", "Deployment", ("controller", "resources")),
-            Workload("metallb", "metallb-speaker", "DaemonSet", ("speaker", "resources"), placement="all"),
-        ],
-    )
+    workloads = [
+        Workload("metallb", "metallb-controller", "Deployment", ("controller", "resources")),
+        Workload("metallb", "metallb-speaker", "DaemonSet", ("speaker", "resources"), placement="all"),
+    ]
+    if ctx.addons.metallb.peers and v["speaker"]["frr"]["enabled"]:
+        workloads += [
+            Workload("metallb", "metallb-frr", "DaemonSet", ("speaker", "frr", "resources"), placement="all"),
+            Workload("metallb", "metallb-frr-reloader", "DaemonSet", ("speaker", "reloader", "resources"),
+                     placement="all"),
+            Workload("metallb", "metallb-frr-metrics", "DaemonSet", ("speaker", "frrMetrics", "resources"),
+                     placement="all"),
+        ]
+    return AddonPlan("metallb", releases=[Release("metallb", chart, v, after=after)],
+                     manifests=[ns, *announcements(ctx)], workloads=workloads)

@@ -11,12 +11,19 @@ from ...mesh.wireguard import INTERFACE
 from ..chart_values import GoldpingerValues, KubePrometheusStackValues, typed
 from ..charts import CHARTS
 from ..model import AddonPlan, Manifest, PlatformContext, Release, Workload
-from ..objects import custom, metadata, namespace
+from ..objects import custom, exposed, ingress_class, metadata, namespace, tls_annotations
 from ..profiles import requests
 from ..values import deep_merge
 
 NAMESPACE = CHARTS["kube-prometheus-stack"].namespace
 GRAFANA_SSO_SECRET = "grafana-sso"
+GRAFANA_TLS_SECRET = "grafana-tls"
+# The Prometheus ServiceAccount, named explicitly (the chart's own default,
+# "<fullname>-prometheus") because other charts grant it rights (metallb).
+PROMETHEUS_SERVICE_ACCOUNT = "kube-prometheus-stack-prometheus"
+# The receiver of every alert when the spec names one; the chart's "null"
+# receiver stays for its Watchdog route.
+ALERT_RECEIVER = "sovereign"
 WG_EXPORTER_IMAGE = "docker.io/mindflavor/prometheus-wireguard-exporter:3.6.6"
 WG_EXPORTER_PORT = 9586
 TOLERATE_ALL = [{"operator": "Exists"}]
@@ -24,8 +31,19 @@ TOLERATE_ALL = [{"operator": "Exists"}]
 
 def values(ctx: PlatformContext) -> dict[str, Any]:
     mon = ctx.addons.monitoring
-    grafana: dict[str, Any] = {"resources": requests(ctx.profile, "grafana")}
+    grafana: dict[str, Any] = {
+        "resources": requests(ctx.profile, "grafana"),
+        # The dashboards and datasources sidecars (grafana chart sidecar.resources).
+        "sidecar": {"resources": requests(ctx.profile, "grafana-sidecar")},
+    }
     kc = ctx.addons.keycloak
+    if kc.grafana_host and exposed(ctx):
+        # grafana chart ingress.* (hosts, path, tls list as in an Ingress).
+        grafana["ingress"] = {
+            "enabled": True, "ingressClassName": ingress_class(ctx), "annotations": tls_annotations(ctx),
+            "hosts": [kc.grafana_host], "path": "/",
+            "tls": [{"hosts": [kc.grafana_host], "secretName": GRAFANA_TLS_SECRET}],
+        }
     if kc.enabled:
         # Client secret from a Secret the keycloak add-on writes (env var
         # GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET), never in the values.
@@ -49,19 +67,55 @@ def values(ctx: PlatformContext) -> dict[str, Any]:
     }
     if ctx.priority():
         prom_spec["priorityClassName"] = ctx.priority()
+    alertmanager: dict[str, Any] = {"alertmanagerSpec": {"resources": requests(ctx.profile, "alertmanager")}}
+    config = alertmanager_config(ctx)
+    if config:
+        alertmanager["config"] = config
     return typed(KubePrometheusStackValues, {
         "crds": {"enabled": True},
-        "prometheus": {"prometheusSpec": prom_spec},
-        "alertmanager": {"alertmanagerSpec": {"resources": requests(ctx.profile, "alertmanager")}},
+        "prometheus": {"prometheusSpec": prom_spec,
+                       "serviceAccount": {"create": True, "name": PROMETHEUS_SERVICE_ACCOUNT}},
+        "alertmanager": alertmanager,
         "grafana": grafana,
-        "prometheusOperator": {"resources": requests(ctx.profile, "prometheus-operator")},
+        "prometheusOperator": {
+            "resources": requests(ctx.profile, "prometheus-operator"),
+            # The config-reloader sidecar of the Prometheus and Alertmanager pods.
+            "prometheusConfigReloader": {"resources": requests(ctx.profile, "prometheus-config-reloader")},
+        },
         "kube-state-metrics": {"resources": requests(ctx.profile, "kube-state-metrics")},
         "prometheus-node-exporter": {"resources": requests(ctx.profile, "node-exporter"), "tolerations": TOLERATE_ALL},
         # Embedded etcd on k3s servers, stacked or external etcd on kubeadm:
         # scraped at the members' mesh IPs (no etcd pods to select on k3s or
         # dedicated etcd nodes), plain HTTP on the metrics port.
         "kubeEtcd": etcd_scrape(ctx),
+        # Unreachable here, so their targets (and the chart's
+        # KubeControllerManagerDown/KubeSchedulerDown/KubeProxyDown alerts)
+        # would be down forever: kubeadm binds controller-manager and
+        # scheduler metrics to 127.0.0.1 (and K3s runs them inside the k3s
+        # process, no pods to select), kube-proxy serves metrics on
+        # 127.0.0.1:10249 (K3s embeds it; kubeProxy: false runs none).
+        "kubeControllerManager": {"enabled": False},
+        "kubeScheduler": {"enabled": False},
+        "kubeProxy": {"enabled": False},
     })
+
+
+def alertmanager_config(ctx: PlatformContext) -> dict[str, Any] | None:
+    """Alertmanager's receiver from ``addons.monitoring.alertmanager``; None
+    keeps the chart's ``null`` receiver (no notification). Helm merges this
+    into the chart's ``alertmanager.config``: its route (grouping, the
+    Watchdog route to "null") and inhibit rules stay, ``receivers`` (a
+    list) is replaced, so "null" is listed again."""
+    am = ctx.addons.monitoring.alertmanager
+    if am.webhook_url is None and am.email is None:
+        return None
+    receiver: dict[str, Any] = {"name": ALERT_RECEIVER}
+    if am.webhook_url is not None:
+        receiver["webhook_configs"] = [{"url": am.webhook_url, "send_resolved": True}]
+    if am.email is not None:
+        receiver["email_configs"] = [{"to": am.email.to, "from": am.email.sender, "smarthost": am.email.smarthost,
+                                      "require_tls": am.email.require_tls, "send_resolved": True}]
+    return {"route": {"receiver": ALERT_RECEIVER}, "receivers": [{"name": "null"}, receiver]}
 
 
 def etcd_scrape(ctx: PlatformContext) -> dict[str, Any]:
@@ -139,6 +193,9 @@ def wireguard_exporter(ctx: PlatformContext) -> list[Manifest]:
     return [ds, monitor]
 
 
+RELOADER = ("prometheusOperator", "prometheusConfigReloader", "resources")
+
+
 def plan(ctx: PlatformContext) -> AddonPlan:
     mon = ctx.addons.monitoring
     ns = namespace(NAMESPACE, labels={"pod-security.kubernetes.io/enforce": "privileged"})
@@ -147,8 +204,12 @@ def plan(ctx: PlatformContext) -> AddonPlan:
                         after=[ns.key] + (["keycloak/grafana-secret"] if ctx.addons.keycloak.enabled else []))]
     workloads = [
         Workload("kube-prometheus-stack", "prometheus", "StatefulSet", ("prometheus", "prometheusSpec", "resources")),
+        Workload("kube-prometheus-stack", "prometheus-config-reloader", "StatefulSet", RELOADER),
         Workload("kube-prometheus-stack", "alertmanager", "StatefulSet", ("alertmanager", "alertmanagerSpec", "resources")),
+        Workload("kube-prometheus-stack", "alertmanager-config-reloader", "StatefulSet", RELOADER),
         Workload("kube-prometheus-stack", "grafana", "Deployment", ("grafana", "resources")),
+        Workload("kube-prometheus-stack", "grafana-sc-dashboard", "Deployment", ("grafana", "sidecar", "resources")),
+        Workload("kube-prometheus-stack", "grafana-sc-datasources", "Deployment", ("grafana", "sidecar", "resources")),
         Workload("kube-prometheus-stack", "prometheus-operator", "Deployment", ("prometheusOperator", "resources")),
         Workload("kube-prometheus-stack", "kube-state-metrics", "Deployment", ("kube-state-metrics", "resources")),
         Workload("kube-prometheus-stack", "node-exporter", "DaemonSet", ("prometheus-node-exporter", "resources"),

@@ -5,12 +5,20 @@ the mesh address, so tunnels ride wg0); see ``components/platform/mtu.py``
 for the MTU arithmetic. The agents reach the API through the node-local
 load balancer of the cluster contract (``api_host:api_port``), never one
 server's address, so kube-proxy replacement survives losing a server.
+
+The release is the CNI's readiness (``AddonPlan.ready``): atomic, so it
+returns only once the agent DaemonSet and the operator are up, and every
+other platform item waits for it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ConfigDict, with_config
+from typing_extensions import TypedDict
+
+from ...mesh.wireguard import INTERFACE
 from ..chart_values import CiliumValues, typed
 from ..charts import CHARTS
 from ..model import AddonPlan, PlatformContext, Release, Workload
@@ -19,7 +27,20 @@ from ..profiles import replicas, requests
 from ..values import deep_merge
 
 
-def cilium_values(ctx: PlatformContext) -> CiliumValues:
+@with_config(ConfigDict(extra="forbid", strict=True))
+class CiliumCni(TypedDict):
+    chainingMode: str
+
+
+@with_config(ConfigDict(extra="forbid", strict=True))
+class CiliumDatapathValues(CiliumValues, total=False):
+    """The shared Cilium shape plus the datapath keys set here."""
+
+    devices: list[str]
+    cni: CiliumCni
+
+
+def cilium_values(ctx: PlatformContext) -> CiliumDatapathValues:
     spec = ctx.spec
     encrypt = spec.network.encryption == "cni"
     operator: dict[str, Any] = {"replicas": replicas(ctx.profile, 2 if len(ctx.nodes) > 1 else 1),
@@ -27,9 +48,24 @@ def cilium_values(ctx: PlatformContext) -> CiliumValues:
     hubble: dict[str, Any] = {"enabled": ctx.addons.cni.hubble,
                               "relay": {"enabled": ctx.addons.cni.hubble,
                                         "resources": requests(ctx.profile, "hubble-relay")}}
-    values: CiliumValues = {
+    values: CiliumDatapathValues = {
         # Without kube-proxy Cilium must serve Services itself.
         "kubeProxyReplacement": not ctx.kube_proxy,
+        # The datapath's native device is the mesh interface only. With
+        # kube-proxy replacement Cilium serves NodePorts (and hostPorts) on
+        # the addresses of these devices, from BPF programs that run before
+        # the node's nftables firewall: listing the public interface too
+        # would expose every NodePort to the internet past the firewall.
+        # On wg0 they are reachable from the mesh only, like every other
+        # cluster port (components/node/ports.py).
+        "devices": [INTERFACE],
+        # hostPorts (ingress-nginx's 80/443 on the published ports) on the
+        # public address: the portmap plugin's DNAT, which runs in the
+        # kernel's netfilter whatever the interface. Without kube-proxy
+        # replacement it is the only hostPort support Cilium has; with it,
+        # Cilium's own hostPort handling covers the mesh devices only (see
+        # above), so the chained plugin serves the public address.
+        "cni": {"chainingMode": "portmap"},
         "k8sServiceHost": ctx.api_host,
         "k8sServicePort": ctx.api_port,
         "routingMode": "tunnel",
@@ -44,7 +80,7 @@ def cilium_values(ctx: PlatformContext) -> CiliumValues:
         "operator": operator,
         "resources": requests(ctx.profile, "cilium-agent"),
     }
-    return typed(CiliumValues, values)
+    return typed(CiliumDatapathValues, values)
 
 
 def cilium_plan(ctx: PlatformContext) -> AddonPlan:
@@ -57,4 +93,5 @@ def cilium_plan(ctx: PlatformContext) -> AddonPlan:
     ]
     if values["hubble"]["relay"]["enabled"]:
         workloads.append(Workload("cilium", "hubble-relay", "Deployment", ("hubble", "relay", "resources")))
-    return AddonPlan("cni", releases=[Release("cilium", CHARTS["cilium"], values)], workloads=workloads)
+    return AddonPlan("cni", releases=[Release("cilium", CHARTS["cilium"], values)], workloads=workloads,
+                     ready="cilium")

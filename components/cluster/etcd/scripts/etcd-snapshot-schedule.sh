@@ -8,6 +8,10 @@
 #   SCHEDULE          cron schedule, e.g. "0 */6 * * *"
 #   INTERVAL_SECONDS  the same schedule as a period (timer and loop)
 #   S3                true: credentials on stdin (S3_ACCESS_KEY, S3_SECRET_KEY, base64)
+#   ETCDCTL_ENV       /etc/etcd/etcdctl.env to write (kubeadm's stacked etcd: its
+#                     certificates, 127.0.0.1); empty: etcd-member.sh wrote it
+#   INSTALL_ETCDCTL   true: install etcdctl when missing (Debian etcd-client,
+#                     or ${ARTIFACTS_DIR}/etcd/etcdctl when AIRGAP is true)
 # stdout: the scheduler used.
 set -euo pipefail
 
@@ -15,6 +19,10 @@ SNAPSHOT_SCRIPT="${SNAPSHOT_SCRIPT:?SNAPSHOT_SCRIPT is required}"
 SCHEDULE="${SCHEDULE:?SCHEDULE is required}"
 INTERVAL_SECONDS="${INTERVAL_SECONDS:?INTERVAL_SECONDS is required}"
 S3="${S3:-false}"
+ETCDCTL_ENV="${ETCDCTL_ENV:-}"
+INSTALL_ETCDCTL="${INSTALL_ETCDCTL:-false}"
+AIRGAP="${AIRGAP:-false}"
+ARTIFACTS_DIR="${ARTIFACTS_DIR:-/var/lib/sovereign/airgap}"
 
 SCRIPT=/etc/etcd/etcd-snapshot.sh
 LOOP_PID=/run/etcd/snapshot-loop.pid
@@ -37,7 +45,20 @@ write_file() {
   changed=true
 }
 
+install_etcdctl() {
+  if command -v etcdctl > /dev/null; then return; fi
+  if [ "$AIRGAP" = true ]; then
+    [ -x "${ARTIFACTS_DIR}/etcd/etcdctl" ] || { echo "air-gap: ${ARTIFACTS_DIR}/etcd/etcdctl is missing" >&2; exit 1; }
+    install -m 0755 "${ARTIFACTS_DIR}/etcd/etcdctl" /usr/local/bin/etcdctl
+    return
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq > /dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends etcd-client > /dev/null
+}
+
 umask 077
+if [ "$INSTALL_ETCDCTL" = true ]; then install_etcdctl; fi
+if [ -n "$ETCDCTL_ENV" ]; then write_file /etc/etcd/etcdctl.env 0644 "$ETCDCTL_ENV"; fi
 write_file "$SCRIPT" 0700 "$SNAPSHOT_SCRIPT"
 if [ "$S3" = true ]; then
   write_file /etc/etcd/s3.env 0600 "S3_ACCESS_KEY='${secret[S3_ACCESS_KEY]:?S3_ACCESS_KEY missing on stdin}'

@@ -25,7 +25,7 @@ S3_SKIP_SSL_VERIFY="${S3_SKIP_SSL_VERIFY:-false}"
 FORCE="${FORCE:-false}"
 
 set -a
-# shellcheck disable=SC1091  # written by etcd-member.sh on the node
+# shellcheck disable=SC1091  # written by etcd-member.sh, or etcd-snapshot-schedule.sh (stacked etcd)
 . /etc/etcd/etcdctl.env
 set +a
 
