@@ -177,3 +177,16 @@ def test_kube_proxy_can_be_left_to_the_cni():
                                                       first=True)
     flags = server_flags(settings(kubernetes__kubeProxy=False), SERVERS[0], SERVERS, first=True)
     assert flags[flags.index("--secrets-encryption") - 1] == "--disable-kube-proxy"
+
+
+def test_kube_proxy_serves_node_ports_on_mesh_addresses_only():
+    """kube-proxy DNATs NodePorts before the firewall's input chain: on a
+    public address they would bypass it."""
+    kept = settings(kubernetes__kubeProxy=True)
+    worker = node("w-1", "10.6.7.1", ["worker"])
+    for flags in (server_flags(kept, SERVERS[0], SERVERS, first=True), agent_flags(kept, worker)):
+        assert "--kube-proxy-arg=nodeport-addresses=10.6.0.0/16" in flags
+        assert to_config(flags)["kube-proxy-arg"] == ["nodeport-addresses=10.6.0.0/16"]
+    replaced = settings(kubernetes__kubeProxy=False)
+    for flags in (server_flags(replaced, SERVERS[0], SERVERS, first=True), agent_flags(replaced, worker)):
+        assert not any(f.startswith("--kube-proxy-arg") for f in flags)

@@ -14,12 +14,14 @@ from components.cluster.kubeadm.config import (
     init_configuration,
     join_configuration,
     kubeadm_api_version,
+    kube_proxy_configuration,
     kubelet_configuration,
     render,
 )
 from components.compute.node import Node
 from components.spec import ClusterSpec
 from tests.stack_runner import example_spec
+from tests.unit.cluster_support import param
 
 HASH = "sha256:" + "ab" * 32
 
@@ -161,3 +163,22 @@ def test_package_versions():
 def test_kube_proxy_can_be_left_to_the_cni():
     assert "skipPhases" not in init_configuration(settings(), CPS[0])
     assert init_configuration(settings(kubeProxy=False), CPS[0])["skipPhases"] == ["addon/kube-proxy"]
+
+
+def test_kube_proxy_serves_node_ports_on_mesh_addresses_only():
+    assert kube_proxy_configuration(settings()) == {
+        "apiVersion": "kubeproxy.config.k8s.io/v1alpha1", "kind": "KubeProxyConfiguration",
+        "nodePortAddresses": ["10.42.0.0/16"]}
+
+
+def test_init_carries_the_kube_proxy_configuration_unless_the_cni_replaces_it(stack_run):
+    run = stack_run(example_spec("prod"), stack="prod")
+    docs = list(yaml.safe_load_all(param(run.named("prod-cp-paris-1-kubeadm-init").inputs["create"], "KUBEADM_CONFIG")))
+    assert [d for d in docs if d["kind"] == "KubeProxyConfiguration"] == [kube_proxy_configuration(
+        KubeadmSettings.from_spec(ClusterSpec.model_validate(example_spec("prod")), external_etcd=True))]
+    spec = example_spec("prod")
+    spec["kubernetes"]["kubeProxy"] = False
+    spec["network"]["cni"] = "cilium"
+    run = stack_run(spec, stack="prod")
+    docs = list(yaml.safe_load_all(param(run.named("prod-cp-paris-1-kubeadm-init").inputs["create"], "KUBEADM_CONFIG")))
+    assert not [d for d in docs if d["kind"] == "KubeProxyConfiguration"]

@@ -22,7 +22,7 @@ from ..common.labels import is_hyperconverged, label_args, labels_of, taint_arg,
 TOKEN_FILE = "/etc/rancher/k3s/cluster-token"
 KUBECONFIG = "/etc/rancher/k3s/k3s.yaml"
 # Flags that may repeat; in config.yaml they are lists.
-REPEATABLE = frozenset({"tls-san", "node-label", "node-taint", "kubelet-arg", "disable", "kube-apiserver-arg"})
+REPEATABLE = frozenset({"tls-san", "node-label", "node-taint", "kubelet-arg", "disable", "kube-apiserver-arg", "kube-proxy-arg"})
 # CNIs that bring their own data plane and network policy.
 OWN_CNI = frozenset({"cilium", "calico"})
 
@@ -46,6 +46,7 @@ class K3sSettings:
     reserved: ReservedSpec
     snapshots: EtcdSnapshotSpec
     kube_proxy: bool = True
+    mesh_cidr: str = ""
     endpoints: ApiEndpoints = ApiEndpoints()
 
     @classmethod
@@ -67,7 +68,16 @@ class K3sSettings:
             reserved=spec.kubernetes.reserved,
             snapshots=spec.kubernetes.etcd_snapshots,
             kube_proxy=spec.kubernetes.kube_proxy,
+            mesh_cidr=str(spec.network.mesh_cidr),
         )
+
+
+def _kube_proxy_flags(settings: K3sSettings) -> list[str]:
+    """No kube-proxy (the CNI replaces it), or NodePorts on mesh addresses
+    only: kube-proxy DNATs them before the firewall's input chain."""
+    if not settings.kube_proxy:
+        return ["--disable-kube-proxy"]
+    return [f"--kube-proxy-arg=nodeport-addresses={settings.mesh_cidr}"]
 
 
 def _node_flags(node: Node) -> list[str]:
@@ -142,7 +152,7 @@ def server_flags(settings: K3sSettings, node: Node, servers: list[Node], *, firs
         f"--service-cidr={settings.service_cidr}",
         *_cni_flags(settings),
         *[f"--disable={component}" for component in settings.disable],
-        *([] if settings.kube_proxy else ["--disable-kube-proxy"]),
+        *_kube_proxy_flags(settings),
         "--secrets-encryption",
         # etcd metrics on :2381 for Prometheus (the firewall keeps it mesh-only).
         "--etcd-expose-metrics",
@@ -161,6 +171,8 @@ def agent_flags(settings: K3sSettings, node: Node) -> list[str]:
         f"--server={settings.endpoints.in_cluster}",
         f"--token-file={TOKEN_FILE}",
         *flannel,
+        # kube-proxy runs on agents too (--disable-kube-proxy is the servers').
+        *([f"--kube-proxy-arg=nodeport-addresses={settings.mesh_cidr}"] if settings.kube_proxy else []),
         *_reserved_flags(settings, node),
         *_placement_flags(node),
     ]

@@ -27,6 +27,7 @@ from .config import (
     encryption_configuration,
     init_configuration,
     join_configuration,
+    kube_proxy_configuration,
     kubelet_configuration,
     render,
     stacked_etcdctl_env,
@@ -123,6 +124,7 @@ class KubeadmCluster(pulumi.ComponentResource):
             cluster_configuration(settings, control_planes, etcd_endpoints=list(r[0]), public_addresses=list(r[1:])),
             init_configuration(settings, first),
             kubelet_configuration(),
+            *([kube_proxy_configuration(settings)] if settings.kube_proxy else []),
         ))
         self.init_config = init_config
         self.init = command.remote.Command(

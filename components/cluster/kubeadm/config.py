@@ -53,6 +53,7 @@ class KubeadmSettings:
     reserved: ReservedSpec
     external_etcd: bool
     kube_proxy: bool = True
+    mesh_cidr: str = ""
     endpoints: ApiEndpoints = ApiEndpoints()
 
     @classmethod
@@ -66,6 +67,7 @@ class KubeadmSettings:
             reserved=spec.kubernetes.reserved,
             external_etcd=external_etcd,
             kube_proxy=spec.kubernetes.kube_proxy,
+            mesh_cidr=str(spec.network.mesh_cidr),
         )
 
     @property
@@ -183,6 +185,17 @@ def kubelet_configuration() -> dict:
         "apiVersion": "kubelet.config.k8s.io/v1beta1",
         "kind": "KubeletConfiguration",
         "cgroupDriver": "systemd",
+    }
+
+
+def kube_proxy_configuration(settings: KubeadmSettings) -> dict:
+    """NodePorts on mesh addresses only: kube-proxy DNATs them before the
+    firewall's input chain sees the packet, so on a public address they
+    would bypass it."""
+    return {
+        "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
+        "kind": "KubeProxyConfiguration",
+        "nodePortAddresses": [settings.mesh_cidr],
     }
 
 
