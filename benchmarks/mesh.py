@@ -6,17 +6,22 @@ ordered pair answers a ping over mesh IPs), split into the bootstrap itself
 and the wait for the last pair. Then packets lost between two hosts pinging
 each other every 10 ms while a host is added and another removed.
 
-    .venv/bin/python -m benchmarks.mesh [--sizes 3 5 10]
+    .venv/bin/python benchmarks/mesh.py [--sizes 3 5 10]
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
-from tests.integration.mesh_lab import bootstrap, continuous_ping, mesh_ips, ping, remove_from_mesh
-from tests.testhosts.fixtures import missing_requirements
-from tests.testhosts.lab import Lab
+# Runnable as a file too (like plan_scale.py), not only with -m.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.integration.mesh_lab import bootstrap, continuous_ping, mesh_ips, ping, remove_from_mesh  # noqa: E402
+from tests.testhosts.fixtures import missing_requirements  # noqa: E402
+from tests.testhosts.lab import Lab  # noqa: E402
 
 
 def time_to_full_mesh(n_hosts: int) -> tuple[float, float]:
