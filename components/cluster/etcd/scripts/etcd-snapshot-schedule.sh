@@ -61,8 +61,9 @@ if [ "$INSTALL_ETCDCTL" = true ]; then install_etcdctl; fi
 if [ -n "$ETCDCTL_ENV" ]; then write_file /etc/etcd/etcdctl.env 0644 "$ETCDCTL_ENV"; fi
 write_file "$SCRIPT" 0700 "$SNAPSHOT_SCRIPT"
 if [ "$S3" = true ]; then
-  write_file /etc/etcd/s3.env 0600 "S3_ACCESS_KEY='${secret[S3_ACCESS_KEY]:?S3_ACCESS_KEY missing on stdin}'
-S3_SECRET_KEY='${secret[S3_SECRET_KEY]:?S3_SECRET_KEY missing on stdin}'"
+  # %q: the file is sourced, so a quote or $ in a key must stay data.
+  write_file /etc/etcd/s3.env 0600 "S3_ACCESS_KEY=$(printf '%q' "${secret[S3_ACCESS_KEY]:?S3_ACCESS_KEY missing on stdin}")
+S3_SECRET_KEY=$(printf '%q' "${secret[S3_SECRET_KEY]:?S3_SECRET_KEY missing on stdin}")"
 fi
 
 if command -v cron > /dev/null && [ -d /etc/cron.d ]; then
