@@ -78,6 +78,10 @@ class NodeGroupSpec(SpecModel):
     private_network: bool = False
     # TCP ports opened to the internet on these nodes (e.g. 80/443 on ingress nodes).
     published_ports: list[int] = Field(default_factory=list)
+    # The machines stand on the user's premises (label sovereign.cloud/on-prem).
+    # Default: true for existing hosts, false for cloud groups; set false for
+    # an existing machine rented elsewhere (seed 000's Houston GPU server).
+    on_prem: bool | None = None
 
     @field_validator("roles")
     @classmethod
@@ -103,9 +107,20 @@ class NodeGroupSpec(SpecModel):
                 raise ValueError("minReplicas must not exceed maxReplicas")
         return self
 
+    @model_validator(mode="after")
+    def _on_prem(self):
+        if self.on_prem and not self.is_existing:
+            raise ValueError(f"onPrem: a {self.provider} group runs in the provider's data centre; "
+                             "only provider 'existing' machines can be on-prem")
+        return self
+
     @property
     def is_existing(self) -> bool:
         return self.provider == "existing"
+
+    @property
+    def is_on_prem(self) -> bool:
+        return self.is_existing if self.on_prem is None else self.on_prem
 
     @property
     def size(self) -> int:

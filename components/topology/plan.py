@@ -50,7 +50,7 @@ def node_labels(spec: ClusterSpec, group_name: str, group: NodeGroupSpec, region
         "sovereign.cloud/provider": group.provider,
         "topology.kubernetes.io/region": region,
     }
-    if group.is_existing:
+    if group.is_on_prem:
         labels["sovereign.cloud/on-prem"] = "true"
     if group.gpus:
         labels["sovereign.cloud/gpu"] = "true"

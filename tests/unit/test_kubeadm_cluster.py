@@ -112,7 +112,9 @@ def test_labels_and_taints_of_prod_nodes(run):
 
     gpu = registration("gpu-houston-1")
     assert gpu["taints"] == [{"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}]
-    assert labels(gpu).items() >= {"sovereign.cloud/on-prem": "true", "sovereign.cloud/gpu": "true",
+    # Rented from TensorDock (onPrem: false): an existing host, not on-prem.
+    assert "sovereign.cloud/on-prem" not in labels(gpu)
+    assert labels(gpu).items() >= {"sovereign.cloud/gpu": "true",
                            "sovereign.cloud/site": "tensordoc-houston", "topology.kubernetes.io/region": "houston",
                            "topology.kubernetes.io/zone": "houston", "sovereign.cloud/provider": "existing"}.items()
     assert labels(registration("gpu-gra-1"))["topology.kubernetes.io/zone"] == "GRA11"

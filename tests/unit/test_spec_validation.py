@@ -389,3 +389,12 @@ def test_any_broken_value_gives_a_spec_error_never_a_crash(stack):
                 parse_cluster_spec(spec)
             except SpecError as err:
                 assert err.issues, path
+
+
+def test_only_existing_machines_can_be_on_prem():
+    spec = example_spec("dev")
+    spec["nodeGroups"]["main"]["onPrem"] = True
+    with pytest.raises(SpecError) as caught:
+        parse_cluster_spec(spec)
+    assert any(i.path == "cluster.nodeGroups.main" and "onPrem" in i.message for i in caught.value.issues), \
+        caught.value.issues
