@@ -51,7 +51,7 @@ BY_SUFFIX = {
     "-k8s-packages": 60,  # apt: containerd + kubelet/kubeadm/kubectl
     "-gpu-runtime": 30,  # GPU nodes: apt nvidia-container-toolkit, containerd restart
     "-kubeadm-init": 90,  # image pulls + control plane up
-    "-join-credentials": 5,
+    "-join-credentials": 5,  # per joiner, on the first control plane: token kept valid, certificates uploaded
     "-kubeadm-join": 40,  # a worker joins (control planes: see ROLE_OVERRIDES)
     "-member": 3,  # the node object is visible on the first server
     "-kubeconfig": 2,

@@ -183,6 +183,26 @@ def test_every_kubernetes_node_balances_over_every_control_plane(example_run):
         assert f"{stack}-mesh-{node['name']}-wg-apply" in {d.rsplit('::', 1)[-1] for d in lb.dependencies}
 
 
+def test_kubeadm_balancers_check_readyz_and_k3s_balancers_tcp(example_run):
+    """kubeadm's API servers answer an anonymous /readyz (a server that
+    accepts TCP but is not ready leaves the rotation); K3s refuses anonymous
+    requests (--anonymous-auth=false), so its balancers keep TCP checks."""
+    stack, spec, run = example_run
+    expected = "readyz" if spec["distribution"] == "kubeadm" else "tcp"
+    for node in _k8s_nodes(run):
+        lb = run.named(f"{stack}-{node['name']}-api-lb")
+        assert param(lb.inputs["create"], "HEALTH_CHECK") == expected
+        assert "option httpchk GET /readyz" in lb.inputs["create"]
+        assert "check check-ssl verify none" in lb.inputs["create"]
+
+
+def test_the_balancer_refuses_an_unknown_health_check():
+    from components.cluster.common.local_lb import api_load_balancers
+
+    with pytest.raises(ValueError, match="health_check must be 'readyz' or 'tcp'"):
+        api_load_balancers("x", [], [], health_check="http", airgap=False, artifacts_dir="/srv", after={}, parent=None)
+
+
 def test_provider_has_a_stable_cluster_identifier_and_priority_classes_use_it(example_run):
     stack, _, run = example_run
     provider = run.named(f"{stack}-k8s")

@@ -4,6 +4,7 @@ stacked-etcd variant: dependency graph, documents, secrets, removal paths."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 
 import pytest
@@ -75,15 +76,19 @@ def test_init_runs_once_on_the_first_control_plane(run):
 
 def test_control_planes_join_one_at_a_time_with_the_certificate_key(run):
     join = run.named("prod-cp-sbg-1-kubeadm-join")
-    assert deps(run, join) >= {"prod-join-credentials", "prod-cp-sbg-1-k8s-packages", "prod-cp-sbg-1-api-lb"}
+    assert deps(run, join) >= {"prod-cp-sbg-1-join-credentials", "prod-cp-sbg-1-k8s-packages", "prod-cp-sbg-1-api-lb"}
     d = docs(join.inputs["create"])["JoinConfiguration"]
     assert d["controlPlane"]["certificateKey"] == CERTIFICATE_KEY_PLACEHOLDER
     assert d["controlPlane"]["localAPIEndpoint"]["advertiseAddress"] == "10.42.241.1"
     assert d["discovery"]["bootstrapToken"]["caCertHashes"] == [fake_ca_cert_hash("prod-cp-paris-1-kubeadm-init").strip()]
     assert param(join.inputs["create"], "ROLE") == "control-plane"
-    credentials = run.named("prod-join-credentials")
-    assert param(credentials.inputs["create"], "UPLOAD_CERTS") == "true"
-    assert param(credentials.inputs["create"], "JOINERS").splitlines() == CPS[1:] + WORKERS
+    # Its credentials step uploads the control-plane certificates.
+    credentials = run.named("prod-cp-sbg-1-join-credentials")
+    assert param(credentials.inputs["create"], "ROLE") == "control-plane"
+    assert "kubeadm init phase upload-certs --upload-certs" in param(credentials.inputs["create"], "REFRESH_SCRIPT")
+    # Every joiner, and only the joiners, has its own credentials step.
+    assert {r.name for r in run.resources if r.name.endswith("-join-credentials")} == {
+        f"prod-{n}-join-credentials" for n in CPS[1:] + WORKERS}
     assert "prod-cp-paris-1-kubeadm-init" in deps(run, credentials)
 
 
@@ -92,12 +97,63 @@ def test_workers_depend_on_the_first_control_plane_only(run):
     for worker in WORKERS:
         join = run.named(f"prod-{worker}-kubeadm-join")
         d = deps(run, join)
-        assert d >= {"prod-join-credentials", f"prod-{worker}-k8s-packages", f"prod-{worker}-api-lb"}
+        assert d >= {f"prod-{worker}-join-credentials", f"prod-{worker}-k8s-packages", f"prod-{worker}-api-lb"}
         assert not d & others
+        assert not d & ({f"prod-{n}-join-credentials" for n in CPS[1:] + WORKERS} - {f"prod-{worker}-join-credentials"})
         assert not d & etcd_ready_names(run)
         doc = docs(join.inputs["create"])["JoinConfiguration"]
         assert "controlPlane" not in doc
         assert doc["discovery"]["bootstrapToken"]["apiServerEndpoint"] == "127.0.0.1:7445"
+
+
+# -- join credentials: valid whenever a join runs ------------------------------
+
+def test_each_join_refreshes_its_own_credentials_on_the_first_control_plane_right_before_it(run):
+    first = run.named("prod-cp-paris-1-kubeadm-init").inputs["connection"]["host"]
+    for node in CPS[1:] + WORKERS:
+        credentials = run.named(f"prod-{node}-join-credentials")
+        join = run.named(f"prod-{node}-kubeadm-join")
+        assert credentials.inputs["connection"]["host"] == first
+        assert credentials.name in deps(run, join)
+        # Every step the join waits for, its credentials step waits for too:
+        # it runs last, so the join starts with freshly refreshed credentials.
+        extra = deps(run, join) - deps(run, credentials) - {credentials.name}
+        assert not [d for d in extra if run.named(d).type == "command:remote:Command"], extra
+        mark = credentials.inputs["create"]
+        assert param(mark, "STEP") == "mark" and param(mark, "NODE_NAME") == node
+        assert param(mark, "ROLE") == ("control-plane" if node in CPS else "worker")
+        assert param(mark, "STATE_DIR") == "/etc/kubernetes/sovereign-joins"
+        assert param(param(mark, "REFRESH_SCRIPT"), "STATE_DIR") == "/etc/kubernetes/sovereign-joins"
+        assert param(param(mark, "REFRESH_SCRIPT"), "TOKEN_TTL_SECONDS") == "7200"
+        # A trigger change updates it (the mark again); it is never replaced.
+        assert credentials.inputs["update"] == mark
+        forget = credentials.inputs["delete"]
+        assert param(forget, "STEP") == "forget" and param(forget, "NODE_NAME") == node
+
+
+def test_credentials_run_again_whenever_their_join_does(run):
+    """A replaced machine (new address) or a new join script re-runs the join;
+    the same triggers re-run its credentials step first."""
+    for node in CPS[1:] + WORKERS:
+        credentials = run.named(f"prod-{node}-join-credentials")
+        join = run.named(f"prod-{node}-kubeadm-join")
+        assert credentials.inputs["triggers"] == [
+            join.inputs["connection"]["host"], hashlib.sha256(join.inputs["create"].encode()).hexdigest()]
+
+
+def test_the_member_clears_the_pending_join_after_every_credentials_run(run):
+    for node in CPS[1:] + WORKERS:
+        credentials = run.named(f"prod-{node}-join-credentials")
+        member = run.named(f"prod-{node}-member")
+        assert f"prod-{node}-kubeadm-join" in deps(run, member)
+        # Its trigger is the credentials' output, new at every run of them.
+        assert member.inputs["triggers"] == [credentials.outputs["stdout"]]
+        assert credentials.outputs["stdout"].startswith(f"prod-{node}: pending since")
+        assert credentials.name in deps(run, member)
+        # Updated, never replaced: replacing a member deletes it (removes the node).
+        assert member.inputs["update"] == member.inputs["create"]
+        assert param(member.inputs["create"], "NODE_NAME") == node
+        assert param(member.inputs["create"], "STATE_DIR") == "/etc/kubernetes/sovereign-joins"
 
 
 def test_labels_and_taints_of_prod_nodes(run):
@@ -150,10 +206,14 @@ def test_tokens_and_keys_are_secrets_in_the_right_formats(run):
     assert {"ETCD_CA", "ETCD_CERT", "ETCD_KEY"} <= set(values)
     worker_stdin = run.named("prod-gpu-paris-1-kubeadm-join").inputs["stdin"]
     assert [line.split("=", 1)[0] for line in worker_stdin.splitlines()] == ["BOOTSTRAP_TOKEN"]
-    for name in ["prod-cp-paris-1-kubeadm-init", "prod-join-credentials"] + [f"prod-{n}-kubeadm-join" for n in CPS[1:] + WORKERS]:
+    credentials = [f"prod-{n}-join-credentials" for n in CPS[1:] + WORKERS]
+    for name in ["prod-cp-paris-1-kubeadm-init", *credentials] + [f"prod-{n}-kubeadm-join" for n in CPS[1:] + WORKERS]:
         cmd = run.named(name)
         assert "stdin" in cmd.secret_paths
-        assert TOKEN_PLACEHOLDER in cmd.inputs["create"] or name == "prod-join-credentials"
+        assert TOKEN_PLACEHOLDER in cmd.inputs["create"] or name in credentials
+    for name in credentials:
+        stdin = run.named(name).inputs["stdin"]
+        assert [line.split("=", 1)[0] for line in stdin.splitlines()] == ["BOOTSTRAP_TOKEN"]
     for secret in (values["BOOTSTRAP_TOKEN"], values["CERTIFICATE_KEY"], values["ETCD_KEY"]):
         assert leaks(run, secret) == []
         assert secret not in plain_text(run)
@@ -194,8 +254,10 @@ def test_stacked_etcd_variant():
     init = run.named("prod-cp-paris-1-kubeadm-init")
     assert "local" in docs(init.inputs["create"])["ClusterConfiguration"]["etcd"]
     assert param(init.inputs["create"], "EXTERNAL_ETCD") == "false"
-    # Control planes join one after another.
+    # Control planes join one after another, each with credentials refreshed
+    # when its turn comes.
     assert "prod-cp-sbg-1-member" in deps(run, run.named("prod-cp-fsn-1-kubeadm-join"))
+    assert "prod-cp-sbg-1-member" in deps(run, run.named("prod-cp-fsn-1-join-credentials"))
     delete = run.named("prod-cp-fsn-1-member").inputs["delete"]
     assert param(delete, "STACKED_ETCD") == "true"
     assert delete.index("quorum needs") < delete.index("member/remove") < delete.index("kubectl drain")

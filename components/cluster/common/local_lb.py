@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import pulumi
 import pulumi_command as command
@@ -25,6 +26,7 @@ def api_load_balancers(
     nodes: list[Node],
     control_planes: list[Node],
     *,
+    health_check: Literal["readyz", "tcp"],
     airgap: bool,
     artifacts_dir: str,
     after: dict[str, list[pulumi.Resource]],
@@ -35,10 +37,18 @@ def api_load_balancers(
     Adding or removing a control plane changes BACKENDS on every node; the
     update path reloads haproxy in place, one node's change never waits
     for another's.
+
+    ``health_check``: ``readyz`` takes an API server out of rotation as soon
+    as its anonymous HTTPS ``/readyz`` stops answering 200 (it may still
+    accept TCP: etcd lost, starting up); ``tcp`` only for API servers that
+    refuse anonymous requests (K3s sets ``--anonymous-auth=false``).
     """
+    if health_check not in ("readyz", "tcp"):
+        raise ValueError(f"health_check must be 'readyz' or 'tcp', got {health_check!r}")
     script = render_script(SCRIPTS / "api-lb.sh", {
         "LB_PORT": LOCAL_LB_PORT,
         "BACKENDS": backends(control_planes),
+        "HEALTH_CHECK": health_check,
         "AIRGAP": airgap,
         "ARTIFACTS_DIR": artifacts_dir,
     })

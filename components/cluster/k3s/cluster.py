@@ -66,8 +66,10 @@ class K3sCluster(pulumi.ComponentResource):
         server_stdin = stdin_secrets({"K3S_TOKEN": token, **_s3_secrets(spec, args.get("etcd_s3_credentials"))})
         agent_stdin = stdin_secrets({"K3S_TOKEN": token})
 
-        lbs = api_load_balancers(name, nodes, servers, airgap=airgap.enabled, artifacts_dir=airgap.artifacts_dir,
-                                 after=after, parent=self)
+        # TCP checks: K3s runs kube-apiserver with --anonymous-auth=false, so
+        # an anonymous /readyz answers 401 whatever the server's state.
+        lbs = api_load_balancers(name, nodes, servers, health_check="tcp", airgap=airgap.enabled,
+                                 artifacts_dir=airgap.artifacts_dir, after=after, parent=self)
         install_script = render_script(SCRIPTS / "k3s-install.sh", {
             "K3S_VERSION": settings.version, "AIRGAP": airgap.enabled, "ARTIFACTS_DIR": airgap.artifacts_dir,
         })

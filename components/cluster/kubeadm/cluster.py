@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import functools
+import hashlib
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
 
@@ -22,6 +24,11 @@ from ..contract import KubernetesCluster
 from ..etcd.snapshots import etcd_snapshot_commands
 from .config import (
     ADMIN_KUBECONFIG,
+    INIT_CONFIG_FILE,
+    JOIN_MIN_VALID_SECONDS,
+    JOIN_REFRESH_SECONDS,
+    JOIN_STATE_DIR,
+    TOKEN_TTL_SECONDS,
     KubeadmSettings,
     cluster_configuration,
     encryption_configuration,
@@ -57,15 +64,18 @@ class KubeadmCluster(pulumi.ComponentResource):
 
     Order: containerd + pinned packages and the local API load balancer on
     every Kubernetes node in parallel after its mesh; ``kubeadm init`` on
-    the first control plane once etcd is ready; the join credentials
-    (token, uploaded certificates) on the first control plane; the other
-    control planes join one after another; workers join in parallel, each
-    depending only on the first control plane's init and credentials.
+    the first control plane once etcd is ready; the other control planes
+    join one after another; workers join in parallel, each depending only
+    on the first control plane's init. Each join is preceded by its own
+    credentials step on the first control plane (token, uploaded
+    certificates) and followed by its member step there.
     """
 
     cluster: KubernetesCluster
     init: command.remote.Command
     joins: dict[str, command.remote.Command]
+    join_credentials: dict[str, command.remote.Command]
+    """Per joiner, on the first control plane: its join credentials, refreshed before its join."""
     members: dict[str, command.remote.Command]
     etcd_snapshots: dict[str, command.remote.Command]
     """Stacked etcd: every control plane's snapshot schedule."""
@@ -97,7 +107,10 @@ class KubeadmCluster(pulumi.ComponentResource):
         cp_stdin = stdin_secrets(cp_secrets)
         worker_stdin = stdin_secrets({"BOOTSTRAP_TOKEN": token})
 
-        lbs = api_load_balancers(name, nodes, control_planes, airgap=airgap.enabled,
+        # /readyz checks: kubeadm keeps kube-apiserver's anonymous access to
+        # the health endpoints (system:public-info-viewer); its own static
+        # pod probes (httpGet /livez, /readyz) need it too.
+        lbs = api_load_balancers(name, nodes, control_planes, health_check="readyz", airgap=airgap.enabled,
                                  artifacts_dir=airgap.artifacts_dir, after=after, parent=self)
         packages_script = render_script(SCRIPTS / "kubeadm-packages.sh", {
             "K8S_VERSION": "{}.{}.{}".format(*settings.version), "K8S_MINOR": settings.minor,
@@ -148,31 +161,32 @@ class KubeadmCluster(pulumi.ComponentResource):
         )
         ca_hash = self.init.stdout.apply(lambda out: out.strip().splitlines()[-1] if out.strip() else "")
 
-        joiners = control_planes[1:] + workers
-        credentials = command.remote.Command(
-            f"{name}-join-credentials",
-            connection=first.ssh.remote(),
-            create=render_script(SCRIPTS / "kubeadm-join-credentials.sh", {
-                "JOINERS": [n.name for n in joiners], "UPLOAD_CERTS": len(control_planes) > 1,
-            }),
-            update=render_script(SCRIPTS / "kubeadm-join-credentials.sh", {
-                "JOINERS": [n.name for n in joiners], "UPLOAD_CERTS": len(control_planes) > 1,
-            }),
-            stdin=worker_stdin,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.init]),
-        )
-
-        self.joins, self.members, self.join_configs = {}, {}, {}
-        previous: pulumi.Resource = credentials
+        # Join credentials expire (the token after TOKEN_TTL, uploaded
+        # certificates two hours after the upload), while Pulumi may run a
+        # join much later: a new node, a failed `pulumi up` retried the next
+        # day, a machine replaced under the same name. So each joiner gets
+        # `<c>-<node>-join-credentials` on the first control plane, right
+        # before its join and re-run whenever the join is (same triggers):
+        # it refreshes them and marks the join pending; while any join is
+        # pending a timer there keeps them valid (a failed join retried later
+        # needs no re-run); the node's member, after the join, clears the
+        # mark (its triggers: the credentials' output, new at every run).
+        refresh_script = render_script(SCRIPTS / "kubeadm-join-refresh.sh", {
+            "STATE_DIR": JOIN_STATE_DIR, "TOKEN_TTL_SECONDS": TOKEN_TTL_SECONDS,
+            "MIN_VALID_SECONDS": JOIN_MIN_VALID_SECONDS, "INIT_CONFIG": INIT_CONFIG_FILE,
+            "KUBECONFIG": ADMIN_KUBECONFIG,
+        })
+        self.joins, self.members, self.join_configs, self.join_credentials = {}, {}, {}, {}
+        join = functools.partial(self._join, name, first, settings, ca_hash, refresh_script, worker_stdin,
+                                 external_etcd=etcd is not None, stacked=etcd is None)
+        previous: pulumi.Resource = self.init
         for cp in control_planes[1:]:
-            cmd = self._join(name, cp, settings, ca_hash, cp_stdin, etcd is not None,
-                             [packages[cp.name], lbs[cp.name], *before_join(gpu, cp), credentials, previous,
-                              *etcd_ready])
-            previous = self._member(name, first, cp, "control-plane", cmd, stacked=etcd is None)
+            # One control plane at a time, each after the previous one registered.
+            previous = join(cp, cp_stdin, [self.init, packages[cp.name], lbs[cp.name], *before_join(gpu, cp),
+                                           previous, *etcd_ready])
         for worker in workers:
-            cmd = self._join(name, worker, settings, ca_hash, worker_stdin, etcd is not None,
-                             [packages[worker.name], lbs[worker.name], *before_join(gpu, worker), credentials])
-            self._member(name, first, worker, "worker", cmd, stacked=etcd is None)
+            join(worker, worker_stdin, [self.init, packages[worker.name], lbs[worker.name],
+                                        *before_join(gpu, worker)])
 
         # Stacked etcd: every control plane's member (only the leader
         # snapshots), after its init/join and unscheduled before its reset.
@@ -195,33 +209,62 @@ class KubeadmCluster(pulumi.ComponentResource):
         self.provider = self.cluster.provider
         self.register_outputs({"apiEndpoint": settings.endpoints.in_cluster, "kubeconfig": self.kubeconfig})
 
-    def _join(self, name, node: Node, settings, ca_hash, stdin, external_etcd: bool, deps) -> command.remote.Command:
+    def _join(self, name, first: Node, settings, ca_hash, refresh_script: str, credentials_stdin, node: Node,
+              stdin, deps: list[pulumi.Resource], *, external_etcd: bool, stacked: bool) -> command.remote.Command:
+        """``<c>-<node>-join-credentials`` -> ``<c>-<node>-kubeadm-join`` ->
+        ``<c>-<node>-member``; returns the member."""
         control_plane = node.is_control_plane
+        role = "control-plane" if control_plane else "worker"
         config = ca_hash.apply(lambda h: render(
             join_configuration(settings, node, ca_cert_hash=h, control_plane=control_plane)))
         self.join_configs[node.name] = config
+        create = config.apply(lambda cfg: render_script(SCRIPTS / "kubeadm-join.sh", {
+            "KUBEADM_CONFIG": cfg, "ROLE": role, "EXTERNAL_ETCD": external_etcd,
+        }))
+        # What makes Pulumi run the join again (besides a failed run, which
+        # the pending mark covers): a replaced machine (a new address) or a
+        # new join script.
+        rerun = pulumi.Output.all(node.ssh.host, create).apply(
+            lambda v: [str(v[0]), hashlib.sha256(v[1].encode()).hexdigest()])
+        mark = render_script(SCRIPTS / "kubeadm-join-credentials.sh", {
+            "STEP": "mark", "NODE_NAME": node.name, "ROLE": role, "REFRESH_SCRIPT": refresh_script,
+            "REFRESH_SECONDS": JOIN_REFRESH_SECONDS, "STATE_DIR": JOIN_STATE_DIR,
+        })
+        credentials = command.remote.Command(
+            f"{name}-{node.name}-join-credentials",
+            connection=first.ssh.remote(),
+            create=mark,
+            # An update, never a replacement, when the triggers change.
+            update=mark,
+            delete=render_script(SCRIPTS / "kubeadm-join-credentials.sh", {
+                "STEP": "forget", "NODE_NAME": node.name, "STATE_DIR": JOIN_STATE_DIR,
+            }),
+            stdin=credentials_stdin,
+            triggers=rerun,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=deps),
+        )
+        self.join_credentials[node.name] = credentials
         cmd = command.remote.Command(
             f"{name}-{node.name}-kubeadm-join",
             connection=node.ssh.remote(),
-            create=config.apply(lambda cfg: render_script(SCRIPTS / "kubeadm-join.sh", {
-                "KUBEADM_CONFIG": cfg,
-                "ROLE": "control-plane" if control_plane else "worker",
-                "EXTERNAL_ETCD": external_etcd,
-            })),
+            create=create,
             stdin=stdin,
             delete=render_script(SCRIPTS / "kubeadm-reset.sh", {"LEAVE_SCRIPT": ""}),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=deps),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*deps, credentials]),
         )
         self.joins[node.name] = cmd
-        return cmd
-
-    def _member(self, name, first: Node, node: Node, role: str, joined, *, stacked: bool) -> command.remote.Command:
+        registered = render_script(SCRIPTS / "kubeadm-member.sh", {"NODE_NAME": node.name, "STATE_DIR": JOIN_STATE_DIR})
         member = command.remote.Command(
             f"{name}-{node.name}-member",
             connection=first.ssh.remote(),
-            create=render_script(SCRIPTS / "kubeadm-member.sh", {"NODE_NAME": node.name}),
+            create=registered,
+            # Runs again after every run of the credentials step (its stdout
+            # is new each time) to clear the pending mark. An update, never a
+            # replacement: replacing it would delete it, i.e. remove the node.
+            update=registered,
+            triggers=[credentials.stdout],
             delete=_remove_script(node, role, stacked=stacked),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[joined]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[cmd]),
         )
         self.members[node.name] = member
         return member

@@ -33,9 +33,19 @@ STACKED_ETCD_CLIENT_KEY = "/etc/kubernetes/pki/etcd/healthcheck-client.key"
 STACKED_ETCD_ENDPOINT = "https://127.0.0.1:2379"
 ENCRYPTION_DIR = "/etc/kubernetes/enc"
 ENCRYPTION_FILE = f"{ENCRYPTION_DIR}/encryption.yaml"
-# Long enough for every join of one `pulumi up`; the join-credentials
-# command re-creates the token whenever a node is added later.
+# Long enough for every join of one `pulumi up`; each node's
+# join-credentials step (and, while a join is pending, its timer) re-creates
+# or extends the token for joins that come later.
 TOKEN_TTL = "2h0m0s"
+TOKEN_TTL_SECONDS = 2 * 3600
+# On the first control plane: pending joins, the token and the refresher.
+JOIN_STATE_DIR = "/etc/kubernetes/sovereign-joins"
+INIT_CONFIG_FILE = "/etc/kubernetes/kubeadm-init.yaml"
+# The refresher's period, and the validity it keeps the token above: more
+# than one period, so the token never lapses between two runs. Uploaded
+# certificates live two hours, re-uploaded every period.
+JOIN_REFRESH_SECONDS = 30 * 60
+JOIN_MIN_VALID_SECONDS = 90 * 60
 
 
 def kubeadm_api_version(version: tuple[int, int, int]) -> str:

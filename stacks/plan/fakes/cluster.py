@@ -48,8 +48,17 @@ def fake_ca_cert_hash(resource_name: str) -> str:
     return f"sha256:{hashlib.sha256(('ca:' + resource_name).encode()).hexdigest()}\n"
 
 
+def fake_join_credentials(resource_name: str) -> str:
+    """What kubeadm-join-credentials.sh prints (a new time at every run: the
+    node's member command re-runs on it)."""
+    node = resource_name.rsplit("-join-credentials", 1)[0]
+    return (f"{node}: pending since plan time; "
+            "join credentials for 1 pending join(s): token kept, certificates uploaded=false\n")
+
+
 FAKE_STDOUT["-kubeconfig"] = fake_kubeconfig
 FAKE_STDOUT["-kubeadm-init"] = fake_ca_cert_hash
+FAKE_STDOUT["-join-credentials"] = fake_join_credentials
 
 
 def _random_password(cloud, name, inputs, raw):

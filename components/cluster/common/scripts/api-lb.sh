@@ -4,21 +4,37 @@
 # Parameters (environment):
 #   LB_PORT        port on 127.0.0.1 (7445)
 #   BACKENDS       one control plane a line: "<name> <mesh_ip>:<port>"
+#   HEALTH_CHECK   readyz: HTTPS GET /readyz must answer 200 (kubeadm);
+#                  tcp: a TCP connect is enough (K3s, see below)
 #   AIRGAP         true: install haproxy only from ARTIFACTS_DIR/haproxy/*.deb
 #   ARTIFACTS_DIR  pre-staged packages and images
 #
 # Kubelets, k3s agents, kubeadm and the CNI talk to 127.0.0.1:LB_PORT,
-# which health-checks every control plane (TCP connect every 2 s, down after
-# 2 failures) and balances over the live ones: losing any one server never
-# takes the API away from a node. haproxy rather than nginx because open
-# source nginx has no active health checks. Backends that do not exist yet
-# (servers still joining) are simply marked down. A changed backend list is
-# applied with a graceful reload (open watches finish on the old process).
+# which health-checks every control plane (every 2 s, down after 2 failed
+# checks, up again after 2 good ones) and balances over the live ones:
+# losing any one server never takes the API away from a node. The traffic
+# itself stays TCP (TLS end to end between client and API server). haproxy
+# rather than nginx because open source nginx has no active health checks.
+# Backends that do not exist yet (servers still joining) are simply marked
+# down. A changed backend list is applied with a graceful reload (open
+# watches finish on the old process).
+#
+# HEALTH_CHECK=readyz: an API server that accepts TCP but is not ready (etcd
+# lost, still starting, shutting down) is taken out of rotation. /readyz is
+# readable without credentials: kube-apiserver's default --anonymous-auth=true
+# and the bootstrap RBAC role system:public-info-viewer (bound to
+# system:unauthenticated) allow /readyz, /livez, /healthz and /version.
+# The check does not verify the serving certificate (verify none): it only
+# reads a status code, and clients verify the API server themselves.
+# K3s runs kube-apiserver with --anonymous-auth=false, so an anonymous
+# /readyz gets 401 there whatever the server's state: K3s keeps TCP checks.
+#
 # Idempotent: an unchanged configuration changes nothing. Prints one line.
 set -euo pipefail
 
 LB_PORT="${LB_PORT:?LB_PORT is required}"
 BACKENDS="${BACKENDS:?BACKENDS is required}"
+HEALTH_CHECK="${HEALTH_CHECK:?HEALTH_CHECK is required (readyz or tcp)}"
 AIRGAP="${AIRGAP:-false}"
 ARTIFACTS_DIR="${ARTIFACTS_DIR:-/var/lib/sovereign/airgap}"
 
@@ -53,11 +69,18 @@ render_config() {
   printf '  timeout client 24h\n  timeout server 24h\n  timeout check 2s\n\n'
   printf 'frontend kube-api\n  bind 127.0.0.1:%s\n  default_backend control-planes\n\n' "$LB_PORT"
   printf 'backend control-planes\n  balance roundrobin\n'
+  local check=check
+  if [ "$HEALTH_CHECK" = "readyz" ]; then
+    # An HTTP check over TLS on the check connection only: the backend
+    # (and so the traffic) stays in TCP mode.
+    printf '  option httpchk GET /readyz\n  http-check expect status 200\n'
+    check="check check-ssl verify none"
+  fi
   printf '  default-server inter 2s fall 2 rise 2 on-marked-down shutdown-sessions\n'
   local name address
   while read -r name address; do
     [ -n "$name" ] || continue
-    printf '  server %s %s check\n' "$name" "$address"
+    printf '  server %s %s %s\n' "$name" "$address" "$check"
   done <<< "$BACKENDS"
 }
 
@@ -90,6 +113,10 @@ wait_listening() {
   exit 1
 }
 
+case "$HEALTH_CHECK" in
+  readyz | tcp) ;;
+  *) echo "HEALTH_CHECK must be readyz or tcp, got ${HEALTH_CHECK}" >&2; exit 1 ;;
+esac
 install_haproxy
 mkdir -p "$conf_dir"
 new="$(render_config)"
