@@ -31,8 +31,8 @@ def deps(run, resource) -> set[str]:
     return {urn_name(u) for u in resource.dependencies}
 
 
-def transitive_deps(run, resource) -> set[str]:
-    """Names of everything ``resource`` waits for, directly or through others."""
+def upstream_urns(run, resource) -> set[str]:
+    """URNs of everything ``resource`` waits for, directly or through others."""
     by_urn = {r.urn: r for r in run.resources}
     seen: set[str] = set()
     frontier = list(resource.dependencies)
@@ -43,7 +43,24 @@ def transitive_deps(run, resource) -> set[str]:
         seen.add(urn)
         if urn in by_urn:
             frontier.extend(by_urn[urn].dependencies)
-    return {urn_name(u) for u in seen}
+    return seen
+
+
+def transitive_deps(run, resource) -> set[str]:
+    """Names of everything ``resource`` waits for, directly or through others."""
+    return {urn_name(u) for u in upstream_urns(run, resource)}
+
+
+def stacked_prod_spec() -> dict:
+    """prod with its etcd stacked on three control planes (no dedicated members)."""
+    from tests.stack_runner import example_spec
+
+    spec = example_spec("prod")
+    for name in ("etcd-gra", "etcd-fsn", "etcd-paris"):
+        del spec["nodeGroups"][name]
+    spec["nodeGroups"]["cp-fsn"] = {"provider": "hetzner", "region": "fsn1", "instanceType": "cx23", "count": 1,
+                                    "roles": ["control-plane"]}
+    return spec
 
 
 def plain_text(run) -> str:

@@ -17,7 +17,9 @@ from stacks.plan.runtime import run_program
 from stacks.program import main
 from tests.stack_runner import SSH_KEY_FOR_TESTS, example_spec, run_spec
 
-from .cluster_support import additional_secret_outputs, deps, leaks, param, plain_text, transitive_deps
+from .cluster_support import (
+    additional_secret_outputs, deps, leaks, param, plain_text, stacked_prod_spec, transitive_deps,
+)
 
 CPS = ["cp-paris-1", "cp-sbg-1"]
 WORKERS = ["gpu-paris-1", "gpu-gra-1", "gpu-houston-1", "onprem-paris-1"]
@@ -240,17 +242,8 @@ def test_kubeconfig_comes_from_the_first_control_plane(run):
     assert "kubeconfig" in run.secret_outputs
 
 
-def stacked_spec() -> dict:
-    spec = example_spec("prod")
-    for name in ("etcd-gra", "etcd-fsn", "etcd-paris"):
-        del spec["nodeGroups"][name]
-    spec["nodeGroups"]["cp-fsn"] = {"provider": "hetzner", "region": "fsn1", "instanceType": "cx23", "count": 1,
-                                    "roles": ["control-plane"]}
-    return spec
-
-
 def test_stacked_etcd_variant():
-    run = run_spec(stacked_spec(), stack="prod")
+    run = run_spec(stacked_prod_spec(), stack="prod")
     init = run.named("prod-cp-paris-1-kubeadm-init")
     assert "local" in docs(init.inputs["create"])["ClusterConfiguration"]["etcd"]
     assert param(init.inputs["create"], "EXTERNAL_ETCD") == "false"

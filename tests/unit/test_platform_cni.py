@@ -23,6 +23,7 @@ from components.platform.cni import cni_plan
 from components.platform.context import context_from_spec
 from components.platform.plan import platform_plans
 from components.spec import SpecError, parse_cluster_spec
+from tests.unit.cluster_support import upstream_urns
 from tests.unit.platform_support import (
     RELEASE,
     by_key,
@@ -302,21 +303,6 @@ def _platform_objects(run) -> list:
             and r.type.startswith("kubernetes:")]
 
 
-def _upstream(run, resource) -> set[str]:
-    """URNs ``resource`` depends on, directly or transitively."""
-    by_urn = {r.urn: r for r in run.resources}
-    seen: set[str] = set()
-    todo = list(resource.dependencies)
-    while todo:
-        urn = todo.pop()
-        if urn in seen:
-            continue
-        seen.add(urn)
-        if urn in by_urn:
-            todo += by_urn[urn].dependencies
-    return seen
-
-
 def _cni_items(spec: dict):
     plan = cni_plan(context_from_spec(parse_cluster_spec(spec)))
     name = parse_cluster_spec(spec).name
@@ -333,7 +319,7 @@ def test_every_add_on_waits_for_the_network(ordered):
     ready = run.named(ready_name)
     others = [r for r in _platform_objects(run) if r.name not in cni_names]
     assert others, "the case installs add-ons"
-    late = [r.name for r in others if ready.urn not in _upstream(run, r)]
+    late = [r.name for r in others if ready.urn not in upstream_urns(run, r)]
     assert late == [], f"installed without waiting for {ready_name}"
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from components.spec import SpecError, parse_cluster_spec
 from tests.stack_runner import example_spec
+from tests.unit.cluster_support import stacked_prod_spec
 
 
 def issues_of(spec: dict) -> dict[str, str]:
@@ -115,24 +116,15 @@ def test_unsupported_schedule_is_fine_when_etcd_snapshots_are_off():
     spec = example_spec("prod")
     spec.setdefault("kubernetes", {})["etcdSnapshots"] = {"schedule": "0 3 * * 1", "enabled": False}
     parse_cluster_spec(spec)
-    stacked = _stacked_prod()
+    stacked = stacked_prod_spec()
     stacked.setdefault("kubernetes", {})["etcdSnapshots"] = {"schedule": "0 3 * * 1", "enabled": False}
     parse_cluster_spec(stacked)
-
-
-def _stacked_prod() -> dict:
-    spec = example_spec("prod")
-    for name in ("etcd-gra", "etcd-fsn", "etcd-paris"):
-        del spec["nodeGroups"][name]
-    spec["nodeGroups"]["cp-fsn"] = {"provider": "hetzner", "region": "fsn1", "instanceType": "cx23", "count": 1,
-                                    "roles": ["control-plane"]}
-    return spec
 
 
 def test_stacked_etcd_snapshot_schedule_must_have_a_fixed_period_too():
     """Stacked etcd (kubeadm's own, on the control planes) is snapshotted by
     the same scheduler as dedicated members (systemd timer or loop)."""
-    spec = _stacked_prod()
+    spec = stacked_prod_spec()
     spec.setdefault("kubernetes", {})["etcdSnapshots"] = {"schedule": "0 3 * * 1"}
     issue = issues_of(spec)[SCHEDULE_PATH]
     assert "'0 3 * * 1'" in issue and "day/month/weekday fields must be '*'" in issue

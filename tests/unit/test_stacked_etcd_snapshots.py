@@ -20,8 +20,7 @@ from stacks.plan.runtime import run_program
 from stacks.program import main
 from tests.stack_runner import SSH_KEY_FOR_TESTS, example_spec, run_spec
 
-from .cluster_support import deps, leaks, param
-from .test_kubeadm_cluster import stacked_spec
+from .cluster_support import deps, leaks, param, stacked_prod_spec
 
 CPS = ["cp-paris-1", "cp-sbg-1", "cp-fsn-1"]
 WORKERS = ["gpu-paris-1", "gpu-gra-1", "gpu-houston-1", "onprem-paris-1"]
@@ -50,7 +49,7 @@ def stdin_values(cmd) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def stacked():
-    return run_spec(stacked_spec(), stack="prod")
+    return run_spec(stacked_prod_spec(), stack="prod")
 
 
 def test_every_control_plane_schedules_snapshots_after_its_init_or_join(stacked):
@@ -95,7 +94,7 @@ def test_the_dedicated_members_scripts_run_with_kubeadms_certificates(stacked):
 
 
 def test_stacked_snapshots_go_to_s3_with_secret_credentials_and_air_gapped_etcdctl():
-    spec = stacked_spec()
+    spec = stacked_prod_spec()
     spec["kubernetes"] = {
         "etcdSnapshots": {"schedule": "15 */4 * * *", "retention": 7,
                           "s3": {"endpoint": "https://s3.gra.io.cloud.ovh.net", "bucket": "prod-etcd",
@@ -127,7 +126,7 @@ def test_stacked_snapshots_go_to_s3_with_secret_credentials_and_air_gapped_etcdc
 
 
 def test_stacked_snapshots_can_be_turned_off():
-    spec = stacked_spec()
+    spec = stacked_prod_spec()
     spec["kubernetes"] = {"etcdSnapshots": {"enabled": False}}
     run = run_spec(spec, stack="prod")
     assert [r.name for r in run.resources if r.name.endswith("-etcd-snapshots")] == []
