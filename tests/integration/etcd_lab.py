@@ -3,6 +3,12 @@ plus the etcd component, every remote command run over SSH."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import re
+from pathlib import Path
+
 import pulumi
 
 from components.cluster.etcd import ExternalEtcd
@@ -20,11 +26,14 @@ ETCD = "lab-etcd"
 PKI = "/etc/etcd/pki"
 
 
-def bootstrap_etcd(lab, members, *, snapshots: EtcdSnapshotSpec | None = None) -> ProgramRun:
+def bootstrap_etcd(lab, members, *, snapshots: EtcdSnapshotSpec | None = None,
+                   s3_credentials: tuple[str, str] | None = None) -> ProgramRun:
     """``pulumi up``: the mesh on every lab host, etcd on ``members``.
 
     Test hosts share /var and /tmp: data and snapshots live in per-member
     directories under the lab's work directory (removed with the lab).
+    ``s3_credentials``: (access key, secret key) for ``snapshots.s3``, passed
+    as secrets like the stack's secret config.
     """
     spec_data = lab_spec(lab.hosts)
     key = lab.hosts[0].ssh_private_key
@@ -41,6 +50,8 @@ def bootstrap_etcd(lab, members, *, snapshots: EtcdSnapshotSpec | None = None) -
             "data_dir": f"{lab.workdir}/etcd-data-{{node}}",
             "snapshot_dir": f"{lab.workdir}/etcd-snapshots-{{node}}",
             "snapshots": snapshots,
+            "s3_credentials": None if s3_credentials is None
+            else (pulumi.Output.secret(s3_credentials[0]), pulumi.Output.secret(s3_credentials[1])),
         })
         pulumi.export("nodes", cloud.node_table())
         pulumi.export("endpoints", etcd.endpoints)
@@ -90,3 +101,76 @@ def kill_etcd(host) -> None:
 def healthy_endpoints(host, endpoints) -> list[str]:
     out = etcdctl(host, endpoints, "endpoint health", timeout=60)
     return sorted(line.split(" is healthy")[0] for line in (out.stdout + out.stderr).splitlines() if " is healthy" in line)
+
+
+def new_logs(hosts) -> set[Path]:
+    """The logs the etcd scripts will write for ``hosts`` that do not exist
+    yet (test hosts share /var/log): for the lab to remove when it ends."""
+    logs = {Path(f"/var/log/{kind}-{h.name}.log") for h in hosts for kind in ("etcd", "etcd-snapshot")}
+    return {p for p in logs if not p.exists()}
+
+
+# -- a fake S3 endpoint -------------------------------------------------------------
+
+# Records every PUT (method, path, headers, body digest) as a JSON line and
+# answers 200, like a bucket accepting the upload; checking the request is
+# the test's job (``sigv4_check``).
+S3_SERVER = """
+import hashlib, json, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+address, port, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+
+class Bucket(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # answers curl's Expect: 100-continue
+
+    def do_PUT(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(out, "a") as f:
+            f.write(json.dumps({"method": self.command, "path": self.path, "headers": dict(self.headers.items()),
+                                "body_sha256": hashlib.sha256(body).hexdigest(), "body_size": len(body)}) + "\\n")
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+HTTPServer((address, port), Bucket).serve_forever()
+"""
+
+AUTHORIZATION = re.compile(r"AWS4-HMAC-SHA256 Credential=(?P<access_key>.+)/(?P<day>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)"
+                           r"/aws4_request, ?SignedHeaders=(?P<signed>[^,]+), ?Signature=(?P<signature>[0-9a-f]{64})")
+
+
+def sigv4_check(request: dict, secret_key: str) -> dict:
+    """What S3 checks of a header-signed PUT (AWS Signature Version 4,
+    single chunk): the ``x-amz-content-sha256`` header is there and is the
+    body's digest, and the signature is the one ``secret_key`` makes over
+    the canonical request. Returns the Authorization fields plus
+    ``payload_ok`` and ``signature_ok``."""
+    headers = {k.lower(): v for k, v in request["headers"].items()}
+    match = AUTHORIZATION.fullmatch(headers.get("authorization", ""))
+    if match is None:
+        return {"payload_ok": False, "signature_ok": False}
+    fields = match.groupdict()
+    signed = fields["signed"].split(";")
+    payload = headers.get("x-amz-content-sha256")
+    payload_ok = payload == request["body_sha256"] and "x-amz-content-sha256" in signed
+    canonical = "\n".join([
+        request["method"], request["path"].split("?")[0], request["path"].partition("?")[2],
+        "".join(f"{name}:{' '.join(headers.get(name, '').split())}\n" for name in signed),
+        fields["signed"], payload or "",
+    ])
+    scope = f"{fields['day']}/{fields['region']}/{fields['service']}/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", headers.get("x-amz-date", ""), scope,
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    key = f"AWS4{secret_key}".encode()
+    for part in (fields["day"], fields["region"], fields["service"], "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    return {**fields, "payload_ok": payload_ok, "signature_ok": hmac.compare_digest(expected, fields["signature"])}
+
+
+def s3_requests(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []

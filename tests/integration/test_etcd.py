@@ -8,12 +8,17 @@ drive the component's own paths: a second ``pulumi up``, a member's delete
 script, the snapshot script and the documented restore procedure.
 
 The tests share the lab and run in file order: the destructive ones (a
-member killed, a member removed) come last.
+member killed, a member added and removed, a member removed) come last.
+The S3 credentials test runs first, on a one-host lab of its own (its
+snapshots go to a fake S3 endpoint on that host).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,19 +28,23 @@ import pytest
 from components.cluster.contract import ETCD_METRICS_PORT
 from components.cluster.etcd.cluster import SCRIPTS
 from components.remote.script import render_script
-from components.spec.kubernetes import EtcdSnapshotSpec
+from components.spec.kubernetes import EtcdS3Spec, EtcdSnapshotSpec
 from stacks.plan.runtime import ProgramRun
 from tests.conftest import require_tool
 from tests.integration.etcd_lab import (
     ETCD,
     PKI,
+    S3_SERVER,
     bootstrap_etcd,
     etcd_pids,
     etcdctl,
     healthy_endpoints,
     kill_etcd,
     member_output,
+    new_logs,
     remove_member,
+    s3_requests,
+    sigv4_check,
 )
 from tests.integration.mesh_lab import mesh_ips, open_tcp_ports
 from tests.testhosts.fixtures import require_test_hosts
@@ -57,10 +66,8 @@ class Cluster:
     lab: Lab
     run: ProgramRun
     """The latest ``pulumi up``."""
-
-    @property
-    def hosts(self):
-        return self.lab.hosts
+    hosts: list
+    """The etcd members of the spec (the lab's three hosts)."""
 
     @property
     def ips(self) -> dict[str, str]:
@@ -92,10 +99,9 @@ def cluster():
     lab = Lab(3)
     lab.__enter__()
     # The hosts share the machine's /var: remove the logs this lab creates.
-    logs = {Path(f"/var/log/{kind}-{h.name}.log") for h in lab.hosts for kind in ("etcd", "etcd-snapshot")}
-    ours = {p for p in logs if not p.exists()}
+    ours = new_logs(lab.hosts)
     try:
-        yield Cluster(lab, bootstrap_etcd(lab, lab.hosts, snapshots=SNAPSHOTS))
+        yield Cluster(lab, bootstrap_etcd(lab, lab.hosts, snapshots=SNAPSHOTS), list(lab.hosts))
     finally:
         lab.teardown()
         for path in ours:
@@ -199,6 +205,77 @@ def snapshot_loops(host) -> list[int]:
     """This host's snapshot loops (the scheduler without cron or systemd)."""
     return [pid for pid in netns_pids(host.netns) if cmdline(pid).startswith("bash -c while sleep ")
             and SNAPSHOT_SCRIPT in cmdline(pid)]
+
+
+# -- S3 credentials (a one-host lab of its own) ---------------------------------------
+
+S3_PORT = 9000
+# The S3 target: a fake bucket on the member itself (loopback is not
+# filtered); the scheduled upload would run in 6 hours only.
+S3_SNAPSHOTS = EtcdSnapshotSpec(schedule="0 */6 * * *", retention=2, s3=EtcdS3Spec(
+    endpoint=f"http://127.0.0.1:{S3_PORT}", bucket="lab-bucket", region="lab-1", folder="lab-etcd"))
+S3_ENV = "/etc/etcd/s3.env"
+
+
+@pytest.fixture
+def s3_lab():
+    require_test_hosts()
+    for tool in ("etcd", "etcdctl", "curl"):
+        require_tool(tool)
+    lab = Lab(1)
+    lab.__enter__()
+    ours = new_logs(lab.hosts)
+    try:
+        yield lab
+    finally:
+        lab.teardown()
+        for path in ours:
+            path.unlink(missing_ok=True)
+
+
+def test_s3_credentials_with_shell_characters_reach_the_upload_as_data(s3_lab):
+    lab = s3_lab
+    host = lab.hosts[0]
+    pwned = lab.workdir / "pwned"  # test hosts share /tmp: a path of this lab
+    # Each would run a command (or break the file) if s3.env, which the
+    # snapshot script sources, did not quote them for the shell.
+    access_key = f"AKIA'$(touch {pwned}-by-access-key)'"
+    secret_key = 'se cret"$HOME\\`x\\`' + f"`touch {pwned}-by-secret-key`"
+    run = bootstrap_etcd(lab, lab.hosts, snapshots=S3_SNAPSHOTS, s3_credentials=(access_key, secret_key))
+    assert member_output(run, host) == f"etcd {host.name}: bootstrapped"
+    schedule = run.named(f"{ETCD}-{host.name}-etcd-snapshots")
+    assert schedule.outputs["stdout"] == "loop"
+    assert "S3_ACCESS_KEY" in schedule.inputs["stdin"] and access_key not in schedule.inputs["stdin"]  # base64 on stdin
+
+    # Only root can read the keys.
+    assert host.run(f"stat -c '%a %U' {S3_ENV}").stdout.strip() == "600 root"
+    # Sourced as etcd-snapshot.sh does (bash, errexit, nounset), in a subshell:
+    # both values come back byte for byte, nothing ran.
+    sourced = host.run(["bash", "-c", f'set -euo pipefail; ( . {S3_ENV}; printf "%s\\0%s" "$S3_ACCESS_KEY" "$S3_SECRET_KEY" )'])
+    assert sourced.stdout.split("\0") == [access_key, secret_key], sourced.stdout
+    assert sorted(lab.workdir.glob("pwned*")) == []
+
+    # The snapshot script's own upload: the fake bucket receives the snapshot
+    # signed with exactly these keys, as S3 checks it (signature, payload digest).
+    received = lab.workdir / "s3-requests.jsonl"
+    bucket = host.popen([sys.executable, "-c", S3_SERVER, "127.0.0.1", str(S3_PORT), str(received)],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_until(lambda: host.run(f"ss -Hltn 'sport = :{S3_PORT}'").stdout.strip(), timeout=10, interval=0.1)
+        snapshot = Path(host.run(f"FORCE=true {SNAPSHOT_SCRIPT}").stdout.strip())
+    finally:
+        bucket.terminate()
+        bucket.wait(timeout=5)
+    assert snapshot.parent == lab.workdir / f"etcd-snapshots-{host.name}", snapshot
+    [request] = s3_requests(received)
+    assert (request["method"], request["path"]) == ("PUT", f"/lab-bucket/lab-etcd/{snapshot.name}")
+    assert request["body_sha256"] == hashlib.sha256(snapshot.read_bytes()).hexdigest()
+    check = sigv4_check(request, secret_key)
+    assert (check.get("access_key"), check.get("region"), check.get("service")) == (access_key, "lab-1", "s3"), check
+    assert check["payload_ok"], f"no or a wrong x-amz-content-sha256 header: {request['headers']}"
+    assert check["signature_ok"], "the upload is not signed with the secret key"
+    assert not sigv4_check(request, secret_key + "x")["signature_ok"]  # control: the check discriminates
+    assert sorted(lab.workdir.glob("pwned*")) == []
 
 
 # -- a healthy cluster ------------------------------------------------------------
@@ -445,6 +522,71 @@ def test_a_killed_member_restarts_and_catches_up_on_the_next_run(cluster):
         [(h.name, "started") for h in hosts]
     put(victim, cluster.endpoint(victim), "/back", "yes")
     assert get(hosts[0], cluster.endpoint(hosts[0]), "/back") == "yes"
+
+
+def test_a_member_added_right_after_a_restart_joins_then_leaves_through_its_delete(cluster):
+    """A 4th node added to the spec (the prod topology has 3), in the same
+    run that restarts a stopped member: etcd refuses `member add` for ~5 s
+    after a member (re)connects ("unhealthy cluster"); the join must wait."""
+    lab, hosts = cluster.lab, cluster.hosts
+    restarted = hosts[-1]  # the member just before the new one in the chain
+    put(hosts[0], cluster.endpoints(), "/grow/before", "1")
+    new = lab.add_host()
+    logs = new_logs([new])
+    grown = None
+    try:
+        kill_etcd(restarted)
+        assert wait_until(lambda: etcd_pids(restarted) == [], timeout=5)
+        grown = bootstrap_etcd(lab, [*hosts, new], snapshots=SNAPSHOTS)
+        assert member_output(grown, restarted) == f"etcd {restarted.name}: started"
+        assert member_output(grown, new) == f"etcd {new.name}: joined"
+        for host in hosts[:-1]:
+            assert member_output(grown, host) == f"etcd {host.name}: unchanged"
+        # It did meet the refusal, and waited it out.
+        join_log = grown.named(f"{ETCD}-{new.name}-etcd").outputs["stderr"]
+        assert "member add refused (etcdserver: unhealthy cluster)" in join_log, join_log
+        assert grown.named(f"{ETCD}-health").outputs["stdout"] == "4 members healthy"
+
+        ips = mesh_ips(grown)
+        everyone = [*hosts, new]
+        endpoints = [f"https://{ips[h.name]}:{CLIENT_PORT}" for h in everyone]
+        mine = f"https://{ips[new.name]}:{CLIENT_PORT}"
+        assert healthy_endpoints(new, endpoints) == sorted(endpoints)
+        assert sorted((m["name"], m["status"], m["peers"], m["clients"]) for m in members(new, endpoints)) == sorted(
+            (h.name, "started", f"https://{ips[h.name]}:{PEER_PORT}", f"https://{ips[h.name]}:{CLIENT_PORT}")
+            for h in everyone)
+        # Its own store has what was written before it joined; writes through it reach the others.
+        assert wait_until(lambda: get(new, mine, "/grow/before", local=True), timeout=20) == "1"
+        put(new, mine, "/grow/through-new", "2")
+        for host in hosts:
+            assert get(host, cluster.endpoint(host), "/grow/through-new") == "2"
+
+        # It leaves the spec again: its snapshot schedule, then its member (the delete path).
+        snapshots = grown.named(f"{ETCD}-{new.name}-etcd-snapshots")
+        assert run_remote_delete(snapshots.name, snapshots.inputs)["stdout"] == "etcd snapshots: unscheduled"
+        assert remove_member(grown, new)["stdout"] == f"etcd {new.name}: removed (3 members left, 3 healthy)"
+        assert etcd_pids(new) == []
+        assert not (lab.workdir / f"etcd-data-{new.name}").exists()
+    finally:
+        # The node leaves the lab whatever happened (the next tests have 3).
+        if grown is not None:
+            for resource in (f"{ETCD}-{new.name}-etcd-snapshots", f"{ETCD}-{new.name}-etcd", f"lab-mesh-{new.name}-wg-apply"):
+                try:  # already done, or refused: nothing more to do
+                    run_remote_delete(resource, grown.named(resource).inputs)
+                except Exception:  # noqa: BLE001
+                    pass
+        lab.remove_host(new)
+        for path in logs:
+            path.unlink(missing_ok=True)
+
+    # Three members again, all started and healthy, writable.
+    assert sorted((m["name"], m["status"]) for m in members(hosts[0], cluster.endpoints())) == \
+        [(h.name, "started") for h in hosts]
+    assert healthy_endpoints(hosts[1], cluster.endpoints()) == sorted(cluster.endpoints())
+    put(hosts[1], cluster.endpoints(), "/grow/after", "3")
+    for host in hosts:
+        assert get(host, cluster.endpoint(host), "/grow/after") == "3"
+        assert get(host, cluster.endpoint(host), "/grow/through-new", local=True) == "2"
 
 
 def test_removing_a_member_through_its_delete_keeps_the_cluster_healthy(cluster):

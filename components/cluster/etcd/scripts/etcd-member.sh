@@ -18,8 +18,9 @@
 # the other members: if none answers, the cluster is being bootstrapped
 # (initial-cluster-state new, every member of the spec); if a healthy
 # cluster answers, it is added with `etcdctl member add` (replacing a stale
-# entry of the same peer URL first) and starts with state existing; a
-# cluster that answers without quorum is never joined. A re-run with the
+# entry of the same peer URL first; retried while etcd refuses it for a
+# member that just reconnected) and starts with state existing; a cluster
+# that answers without quorum is never joined. A re-run with the
 # same inputs changes nothing and never restarts a healthy member.
 # stdout: one summary line; key material is never printed.
 set -euo pipefail
@@ -193,6 +194,29 @@ initial_from_list() {
   printf '%s' "${entries[*]}"
 }
 
+# etcd's own check (strict-reconfig-check) wants every member connected for
+# the last 5 s: right after a member (re)started, `member add` is refused
+# with "unhealthy cluster" for a few seconds. Retry that, nothing else, for
+# up to 30 attempts (as etcd-member-remove.sh does for a removal).
+add_member() {
+  local ep="$1" attempt error
+  for attempt in $(seq 30); do
+    if error="$(ctl --endpoints "$ep" member add "$ETCD_NAME" --peer-urls "$(peer_url "$MESH_IP")" 2>&1 > /dev/null)"; then
+      return 0
+    fi
+    case "$error" in
+      *"unhealthy cluster"*) ;;
+      *) echo "etcd: adding ${ETCD_NAME} failed: ${error}" >&2; exit 1 ;;
+    esac
+    if [ "$attempt" -eq 30 ]; then
+      echo "etcd: ${ETCD_NAME} not added: the cluster stayed unhealthy for etcd (every member must be connected): ${error}" >&2
+      exit 1
+    fi
+    echo "etcd ${ETCD_NAME}: member add refused (etcdserver: unhealthy cluster), attempt ${attempt}; retrying" >&2
+    sleep 1
+  done
+}
+
 join_or_bootstrap() {
   local ep list mine id clients state initial
   if ep="$(healthy_other)"; then
@@ -210,9 +234,7 @@ join_or_bootstrap() {
       # Else: listed but never started (a late initial member, or added
       # by an earlier attempt): start with state existing.
     fi
-    if [ -z "$mine" ]; then
-      ctl --endpoints "$ep" member add "$ETCD_NAME" --peer-urls "$(peer_url "$MESH_IP")" > /dev/null
-    fi
+    if [ -z "$mine" ]; then add_member "$ep"; fi
     list="$(ctl --endpoints "$ep" member list)"
     state=existing
     initial="$(initial_from_list "$list")"

@@ -51,8 +51,12 @@ if [ -n "$S3_ENDPOINT" ]; then
   . /etc/etcd/s3.env
   insecure=()
   if [ "$S3_SKIP_SSL_VERIFY" = true ]; then insecure=(--insecure); fi
-  # curl signs the request itself (SigV4): no extra tool on the node.
+  # curl signs the request itself (SigV4): no extra tool on the node. S3
+  # requires the payload digest in x-amz-content-sha256, which curl 7.88
+  # (Debian 12) does not send for an upload (it signs the digest of an empty
+  # body instead); given as a header, curl signs that value.
   curl -fsS "${insecure[@]}" --aws-sigv4 "aws:amz:${S3_REGION}:s3" \
+    -H "x-amz-content-sha256: $(sha256sum "$file" | cut -d' ' -f1)" \
     --user "${S3_ACCESS_KEY:?}:${S3_SECRET_KEY:?}" -T "$file" \
     "${S3_ENDPOINT%/}/${S3_BUCKET}/${S3_FOLDER}/$(basename "$file")"
 fi
