@@ -7,6 +7,7 @@ their inputs, parents, dependencies and secrets through it.
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 import yaml
@@ -28,6 +29,19 @@ def example_spec(stack: str) -> dict:
 
 def run_spec(spec: dict, *, stack: str = "test", cloud: FakeCloud | None = None) -> ProgramRun:
     return run_config(stack, {f"{PROJECT}:{CLUSTER_KEY}": spec}, cloud=cloud)
+
+
+def run_spec_with_secrets(spec: dict, *, stack: str = "test", **secrets: str) -> ProgramRun:
+    """Run the program with decrypted secret config values (as `pulumi up`
+    hands them over), e.g. ``etcdS3AccessKey="..."``; the SSH key is a stand-in."""
+    from stacks.config import SSH_PRIVATE_KEY
+    from stacks.plan.runtime import run_program
+    from stacks.program import main
+
+    values = {f"{PROJECT}:{CLUSTER_KEY}": json.dumps(spec), f"{PROJECT}:{SSH_PRIVATE_KEY}": SSH_KEY_FOR_TESTS}
+    values |= {f"{PROJECT}:{key}": value for key, value in secrets.items()}
+    secret_keys = [key for key in values if key != f"{PROJECT}:{CLUSTER_KEY}"]
+    return run_program(main, project=PROJECT, stack=stack, config=values, secret_keys=secret_keys)
 
 
 def run_components(build, *, stack: str = "test", cloud: FakeCloud | None = None, config: dict | None = None):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 
 import pytest
 import yaml
@@ -13,9 +12,7 @@ import yaml
 from components.cluster.common.secrets import BOOTSTRAP_TOKEN, CERTIFICATE_KEY
 from components.cluster.kubeadm.config import CERTIFICATE_KEY_PLACEHOLDER, TOKEN_PLACEHOLDER
 from stacks.plan.fakes.cluster import fake_ca_cert_hash
-from stacks.plan.runtime import run_program
-from stacks.program import main
-from tests.stack_runner import SSH_KEY_FOR_TESTS, example_spec, run_spec
+from tests.stack_runner import example_spec, run_spec, run_spec_with_secrets
 
 from .cluster_support import (
     additional_secret_outputs, deps, leaks, param, plain_text, stacked_prod_spec, transitive_deps,
@@ -277,12 +274,8 @@ def test_dedicated_etcd_takes_snapshots_to_s3_and_installs_air_gapped():
         "etcdSnapshots": {"schedule": "15 */4 * * *", "s3": {"endpoint": "s3.gra.io.cloud.ovh.net", "bucket": "prod-etcd"}},
         "airgap": {"enabled": True, "artifactsDir": "/srv/airgap"},
     }
-    # Decrypted secret config, as `pulumi up` hands it to the program.
-    config = {"sovereign-cloud:cluster": json.dumps(spec), "sovereign-cloud:etcdS3AccessKey": "AKIAPRODETCD",
-              "sovereign-cloud:etcdS3SecretKey": "s3-secret-of-prod-etcd",
-              "sovereign-cloud:sshPrivateKey": SSH_KEY_FOR_TESTS}
-    run = run_program(main, project="sovereign-cloud", stack="prod", config=config, secret_keys=[
-        "sovereign-cloud:etcdS3AccessKey", "sovereign-cloud:etcdS3SecretKey", "sovereign-cloud:sshPrivateKey"])
+    run = run_spec_with_secrets(spec, stack="prod", etcdS3AccessKey="AKIAPRODETCD",
+                                etcdS3SecretKey="s3-secret-of-prod-etcd")
     for node in ETCD_NODES:
         member = run.named(f"prod-etcd-{node}-etcd").inputs["create"]
         assert param(member, "AIRGAP") == "true" and param(member, "ARTIFACTS_DIR") == "/srv/airgap"

@@ -304,28 +304,17 @@ def test_the_repository_key_stays_a_pulumi_secret():
     assert secret.secret_paths == ["stringData"] and secret.inputs["stringData"]["sshPrivateKey"] == "-----KEY-----"
 
 
-def _program_config(spec: dict, **extra) -> tuple[dict, list[str]]:
-    from stacks.config import PROJECT
-
-    values = {f"{PROJECT}:cluster": json.dumps(spec), f"{PROJECT}:sshPrivateKey": "test-key"}
-    values |= {f"{PROJECT}:{k}": v for k, v in extra.items()}
-    return values, [k for k in values if not k.endswith(":cluster")]
-
-
 def test_ssh_repository_without_the_key_fails_before_anything_is_created():
-    from stacks.config import GITOPS_REPO_SSH_KEY, PROJECT
-    from stacks.plan.runtime import run_program
-    from stacks.program import main
+    from stacks.config import GITOPS_REPO_SSH_KEY
+    from tests.stack_runner import run_spec_with_secrets
 
     assert GITOPS_REPO_SSH_KEY == gitops.REPO_SSH_KEY_CONFIG == "gitopsRepoSshKey"
-    values, secret_keys = _program_config(example_spec("budget"))
     with pytest.raises(Exception, match="set the secret config key gitopsRepoSshKey") as err:
-        run_program(main, project=PROJECT, stack="budget", config=values, secret_keys=secret_keys)
+        run_spec_with_secrets(example_spec("budget"), stack="budget")
     assert err.value.registered_resources == []
     # With the key, it reaches the repository Secret, a Pulumi secret, and nothing else.
     key = "-----BEGIN OPENSSH PRIVATE KEY-----\nDEPLOY KEY OF BUDGET\n-----END OPENSSH PRIVATE KEY-----\n"
-    values, secret_keys = _program_config(example_spec("budget"), gitopsRepoSshKey=key)
-    run = run_program(main, project=PROJECT, stack="budget", config=values, secret_keys=secret_keys)
+    run = run_spec_with_secrets(example_spec("budget"), stack="budget", gitopsRepoSshKey=key)
     (repo,) = [r for r in run.resources if r.name.endswith("-gitops-repo-credentials")]
     assert repo.inputs["stringData"]["sshPrivateKey"] == key and repo.secret_paths == ["stringData"]
     assert leaks(run, "DEPLOY KEY OF BUDGET") == []

@@ -7,7 +7,6 @@ stacked mode, with stub tools in a sandbox."""
 from __future__ import annotations
 
 import base64
-import json
 import os
 import subprocess
 from pathlib import Path
@@ -16,9 +15,7 @@ import pytest
 
 from components.cluster.etcd.snapshots import SCRIPTS
 from components.remote.script import render_script
-from stacks.plan.runtime import run_program
-from stacks.program import main
-from tests.stack_runner import SSH_KEY_FOR_TESTS, example_spec, run_spec
+from tests.stack_runner import example_spec, run_spec, run_spec_with_secrets
 
 from .cluster_support import deps, leaks, param, stacked_prod_spec
 
@@ -101,12 +98,8 @@ def test_stacked_snapshots_go_to_s3_with_secret_credentials_and_air_gapped_etcdc
                                  "region": "gra", "folder": "stacked"}},
         "airgap": {"enabled": True, "artifactsDir": "/srv/airgap"},
     }
-    # Decrypted secret config, as `pulumi up` hands it to the program.
-    config = {"sovereign-cloud:cluster": json.dumps(spec), "sovereign-cloud:etcdS3AccessKey": "AKIASTACKED",
-              "sovereign-cloud:etcdS3SecretKey": "s3-secret-of-stacked-etcd",
-              "sovereign-cloud:sshPrivateKey": SSH_KEY_FOR_TESTS}
-    run = run_program(main, project="sovereign-cloud", stack="prod", config=config, secret_keys=[
-        "sovereign-cloud:etcdS3AccessKey", "sovereign-cloud:etcdS3SecretKey", "sovereign-cloud:sshPrivateKey"])
+    run = run_spec_with_secrets(spec, stack="prod", etcdS3AccessKey="AKIASTACKED",
+                                etcdS3SecretKey="s3-secret-of-stacked-etcd")
     for cp in CPS:
         cmd = run.named(f"prod-{cp}-etcd-snapshots")
         schedule = cmd.inputs["create"]
