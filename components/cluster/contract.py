@@ -44,5 +44,3 @@ class KubernetesCluster:
     """False: the cluster runs no kube-proxy and the CNI must replace it."""
     etcd_metrics: tuple[str, ...] = ()
     """Mesh IPs of the etcd members, each serving /metrics on port 2381."""
-    warnings: tuple[str, ...] = ()
-    """Plan-time warnings about the cluster (e.g. a non-HA external endpoint)."""

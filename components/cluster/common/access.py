@@ -105,6 +105,4 @@ def cluster_contract(
         priority_classes=tuple(c[0] for c in CLASSES),
         kube_proxy=spec.kubernetes.kube_proxy,
         etcd_metrics=tuple(etcd_metrics),
-        warnings=(*(() if api_dns_name else (NOT_HA_WARNING.format(node=first.name),)),
-                  *(() if spec.kubernetes.api_source_cidrs else (MESH_ONLY_API_WARNING,))),
     )

@@ -164,18 +164,12 @@ while read -r member_name member_ip; do
   if [ "$member_name" != "$ETCD_NAME" ]; then others+=("$(client_url "$member_ip")"); fi
 done <<< "$CLUSTER"
 
-healthy_other() {
+# first_other ETCDCTL_ARGS...: the first other member for which the etcdctl
+# command succeeds (`endpoint health`: healthy; `member list`: answering).
+first_other() {
   local ep
   for ep in "${others[@]}"; do
-    if ctl --endpoints "$ep" endpoint health > /dev/null 2>&1; then printf '%s' "$ep"; return 0; fi
-  done
-  return 1
-}
-
-answering_other() {
-  local ep
-  for ep in "${others[@]}"; do
-    if ctl --endpoints "$ep" member list > /dev/null 2>&1; then printf '%s' "$ep"; return 0; fi
+    if ctl --endpoints "$ep" "$@" > /dev/null 2>&1; then printf '%s' "$ep"; return 0; fi
   done
   return 1
 }
@@ -219,7 +213,7 @@ add_member() {
 
 join_or_bootstrap() {
   local ep list mine id clients state initial
-  if ep="$(healthy_other)"; then
+  if ep="$(first_other endpoint health)"; then
     list="$(ctl --endpoints "$ep" member list)"
     echo "etcd ${ETCD_NAME}: healthy cluster at ${ep}, members: $(paste -sd';' <<< "$list")" >&2
     mine="$(grep -F ", $(peer_url "$MESH_IP")," <<< "$list" || true)"
@@ -238,7 +232,7 @@ join_or_bootstrap() {
     list="$(ctl --endpoints "$ep" member list)"
     state=existing
     initial="$(initial_from_list "$list")"
-  elif ep="$(answering_other)"; then
+  elif ep="$(first_other member list)"; then
     echo "etcd: ${ep} answers but the cluster has no quorum; refusing to join ${ETCD_NAME} (restore quorum first)" >&2
     exit 1
   else
@@ -292,7 +286,7 @@ if is_running && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$stamp" ]; then
   exit 0
 fi
 quorum_elsewhere=false
-if healthy_other > /dev/null; then quorum_elsewhere=true; fi
+if first_other endpoint health > /dev/null; then quorum_elsewhere=true; fi
 if is_running; then [ "$action" != unchanged ] || action=restarted; else [ "$action" != unchanged ] || action=started; fi
 start_member
 printf '%s\n' "$stamp" > "$STAMP"
