@@ -122,3 +122,8 @@ class AddonPlan:
     ready: str | None = None
     """Key of the item whose readiness means this add-on works (the CNI's:
     every other platform item installs after it, see ``plan.platform_plans``)."""
+
+    @property
+    def items(self) -> list[Release | Manifest]:
+        """Releases then manifests: everything this plan installs."""
+        return [*self.releases, *self.manifests]

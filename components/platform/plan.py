@@ -23,10 +23,10 @@ def _after_the_network(cni: AddonPlan, addons: list[AddonPlan]) -> None:
     it the first ``pulumi up`` races the network: pods of a chart created
     before the CNI works sit in ContainerCreating and the atomic release
     times out (and is rolled back)."""
-    if not cni.ready or cni.ready not in {i.key for i in [*cni.releases, *cni.manifests]}:
+    if not cni.ready or cni.ready not in {i.key for i in cni.items}:
         raise ValueError(f"the CNI plan must name its readiness item (ready={cni.ready!r})")
     for plan in addons:
-        for item in [*plan.releases, *plan.manifests]:
+        for item in plan.items:
             if cni.ready not in item.after:
                 item.after.append(cni.ready)
 
@@ -36,7 +36,7 @@ def _check_order(plans: list[AddonPlan]) -> None:
     add-ons (monitoring's, argocd's) are written once."""
     items: dict[str, Release | Manifest] = {}
     for p in plans:
-        for item in [*p.releases, *p.manifests]:
+        for item in p.items:
             if item.key in items and not item.key.startswith("ns/"):
                 raise ValueError(f"two platform items share the key {item.key!r}")
             items.setdefault(item.key, item)
@@ -51,7 +51,7 @@ def unique_items(plans: list[AddonPlan]) -> list[Release | Manifest]:
     """Releases and manifests in dependency order (stable), each key once."""
     items: dict[str, Release | Manifest] = {}
     for p in plans:
-        for item in [*p.releases, *p.manifests]:
+        for item in p.items:
             items.setdefault(item.key, item)
     done: list[str] = []
     pending = list(items)

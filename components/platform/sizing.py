@@ -94,7 +94,7 @@ def eligible(w: Workload, nodes: tuple[NodeFacts, ...]) -> list[NodeFacts]:
 
 def _resources(plans: list[AddonPlan], w: Workload) -> dict:
     for p in plans:
-        for item in [*p.releases, *p.manifests]:
+        for item in p.items:
             if item.key == w.release:
                 source = item.values if hasattr(item, "values") else item.obj
                 found = get_path(source, w.path)

@@ -36,7 +36,7 @@ def _plans(data: dict, **secrets) -> dict:
 
 
 def _items(plans: dict) -> dict:
-    return {i.key: i for p in plans.values() for i in [*p.releases, *p.manifests]}
+    return {i.key: i for p in plans.values() for i in p.items}
 
 
 def _everything() -> dict:

@@ -310,7 +310,7 @@ def _cni_items(spec: dict):
     def resource(key: str) -> str:
         return f"{name}-platform-{key.replace('/', '-')}"
 
-    return plan, {resource(i.key) for i in [*plan.releases, *plan.manifests]}, resource(plan.ready)
+    return plan, {resource(i.key) for i in plan.items}, resource(plan.ready)
 
 
 def test_every_add_on_waits_for_the_network(ordered):
@@ -366,7 +366,7 @@ def test_every_plan_item_outside_the_cni_installs_after_its_readiness_item():
     cni, addons = plans[0], plans[1:]
     assert cni.name == "cni" and cni.ready == "calico/installation"
     for plan in addons:
-        for item in [*plan.releases, *plan.manifests]:
+        for item in plan.items:
             assert cni.ready in item.after, item.key
 
 
