@@ -27,6 +27,17 @@ def example_spec(stack: str) -> dict:
     return copy.deepcopy(document["config"][f"{PROJECT}:{CLUSTER_KEY}"])
 
 
+def spec_issues(spec: dict) -> dict[str, str]:
+    """Path -> "message | fix" of every problem an invalid spec reports."""
+    import pytest
+
+    from components.spec import SpecError, parse_cluster_spec
+
+    with pytest.raises(SpecError) as caught:
+        parse_cluster_spec(spec)
+    return {i.path: f"{i.message} | {i.fix}" for i in caught.value.issues}
+
+
 def run_spec(spec: dict, *, stack: str = "test", cloud: FakeCloud | None = None) -> ProgramRun:
     return run_config(stack, {f"{PROJECT}:{CLUSTER_KEY}": spec}, cloud=cloud)
 

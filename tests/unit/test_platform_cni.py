@@ -22,8 +22,9 @@ from components.node.ports import (
 from components.platform.cni import cni_plan
 from components.platform.context import context_from_spec
 from components.platform.plan import platform_plans
-from components.spec import SpecError, parse_cluster_spec
-from tests.unit.cluster_support import upstream_urns
+from components.spec import parse_cluster_spec
+from tests.stack_runner import spec_issues
+from tests.unit.cluster_support import param, upstream_urns
 from tests.unit.platform_support import (
     RELEASE,
     by_key,
@@ -454,32 +455,20 @@ def test_the_firewall_of_every_node_gets_the_ports(stack_run):
     run = stack_run(spec, stack="budget")
     for node in run.outputs["nodes"]:
         script = run.named(f"budget-baseline-{node['name']}-firewall").inputs["create"]
-        tcp, udp = _param(script, "CLUSTER_TCP_PORTS").split(), _param(script, "CLUSTER_UDP_PORTS").split()
+        tcp, udp = param(script, "CLUSTER_TCP_PORTS").split(), param(script, "CLUSTER_UDP_PORTS").split()
         assert {"9100", "9586", "7946"} <= set(tcp) and "7946" in udp, node["name"]
 
 
-def _param(script: str, name: str) -> str:
-    """Value of an exported parameter in a rendered script (unquoted)."""
-    match = re.search(rf"^export {name}=(.*)$", script, re.MULTILINE | re.DOTALL)
-    assert match, f"{name} not in script"
-    value = match.group(1)
-    if value.startswith("'"):
-        return value[1:value.index("'", 1)]
-    return value.split("\n", 1)[0]
 
 
 # -- the kube-proxy rule -----------------------------------------------------------
 
-def _issues(spec: dict) -> dict[str, str]:
-    with pytest.raises(SpecError) as caught:
-        parse_cluster_spec(spec)
-    return {i.path: f"{i.message} | {i.fix}" for i in caught.value.issues}
 
 
 def test_calico_without_kube_proxy_is_refused_with_the_fix():
     spec = example_spec("prod")
     spec.setdefault("kubernetes", {})["kubeProxy"] = False
-    issue = _issues(spec)["cluster.kubernetes.kubeProxy"]
+    issue = spec_issues(spec)["cluster.kubernetes.kubeProxy"]
     assert "calico" in issue and "kubeProxy: true" in issue and "cilium" in issue
 
 
@@ -487,7 +476,7 @@ def test_the_kube_proxy_rule_is_reported_with_the_other_errors():
     spec = example_spec("prod")
     spec["kubernetes"]["kubeProxy"] = False
     spec["network"]["podCidr"] = "10.42.0.0/24"
-    assert {"cluster.kubernetes.kubeProxy", "cluster.network.podCidr"} <= set(_issues(spec))
+    assert {"cluster.kubernetes.kubeProxy", "cluster.network.podCidr"} <= set(spec_issues(spec))
 
 
 def test_cilium_without_kube_proxy_is_fine():

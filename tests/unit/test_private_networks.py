@@ -6,14 +6,10 @@ import pytest
 
 from components.mesh.peers import MeshMember
 from components.mesh.wireguard import _checked
-from components.spec import SpecError, parse_cluster_spec
-from tests.stack_runner import example_spec
+from components.spec import parse_cluster_spec
+from tests.stack_runner import example_spec, spec_issues
 
 
-def issues_of(spec: dict) -> dict[str, str]:
-    with pytest.raises(SpecError) as caught:
-        parse_cluster_spec(spec)
-    return {i.path: f"{i.message} | {i.fix}" for i in caught.value.issues}
 
 
 def test_private_network_is_rejected_where_nothing_would_attach_it_all_at_once():
@@ -23,7 +19,7 @@ def test_private_network_is_rejected_where_nothing_would_attach_it_all_at_once()
     spec["nodeGroups"]["onprem-paris"]["privateNetwork"] = True  # existing
     spec["nodeGroups"]["cp-paris"]["privateNetwork"] = True  # Scaleway: fine
     spec["nodeGroups"]["etcd-fsn"]["privateNetwork"] = True  # Hetzner: fine
-    issues = issues_of(spec)
+    issues = spec_issues(spec)
     assert set(issues) == {
         "cluster.nodeGroups.cp-sbg.privateNetwork",
         "cluster.nodeGroups.gpu-gra.privateNetwork",
@@ -39,7 +35,7 @@ def test_private_network_rejection_joins_other_issues():
     spec = example_spec("budget")
     spec["nodeGroups"]["vps"]["privateNetwork"] = True
     spec["network"]["podCidr"] = "10.6.0.0/16"  # the budget mesh itself
-    issues = issues_of(spec)
+    issues = spec_issues(spec)
     assert "cluster.nodeGroups.vps.privateNetwork" in issues
     assert "cluster.network.podCidr" in issues
 
@@ -48,7 +44,7 @@ def test_scaleway_private_network_must_not_overlap_the_cluster_ranges():
     spec = example_spec("prod")
     spec["nodeGroups"]["cp-paris"]["privateNetwork"] = True
     spec["providers"]["scaleway"] = {"privateNetworkCidr": "192.168.4.0/22"}  # inside prod's podCidr
-    issues = issues_of(spec)
+    issues = spec_issues(spec)
     assert "overlaps network.podCidr" in issues["cluster.providers.scaleway.privateNetworkCidr"]
     del spec["nodeGroups"]["cp-paris"]["privateNetwork"]
     parse_cluster_spec(spec)  # unused private network: its range does not matter
@@ -67,6 +63,6 @@ def test_hetzner_private_network_only_spans_its_network_zone():
     spec["nodeGroups"]["main"]["privateNetwork"] = True
     spec["nodeGroups"]["us"] = {"provider": "hetzner", "region": "ash", "instanceType": "cpx21", "count": 1,
                                 "roles": ["worker"], "privateNetwork": True}
-    issues = issues_of(spec)
+    issues = spec_issues(spec)
     assert set(issues) == {"cluster.nodeGroups.us.privateNetwork"}
     assert "network zone us-east" in issues["cluster.nodeGroups.us.privateNetwork"]

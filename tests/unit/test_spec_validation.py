@@ -7,14 +7,10 @@ import copy
 import pytest
 
 from components.spec import SpecError, parse_cluster_spec
-from tests.stack_runner import example_spec
+from tests.stack_runner import example_spec, spec_issues
 from tests.unit.cluster_support import stacked_prod_spec
 
 
-def issues_of(spec: dict) -> dict[str, str]:
-    with pytest.raises(SpecError) as caught:
-        parse_cluster_spec(spec)
-    return {i.path: f"{i.message} | {i.fix}" for i in caught.value.issues}
 
 
 @pytest.mark.parametrize("stack", ["prod", "budget", "dev"])
@@ -26,7 +22,7 @@ def test_example_stacks_are_valid(stack):
 def test_unknown_key_is_an_error_with_the_intended_spelling():
     spec = example_spec("budget")
     spec["nodeGroups"]["vps"]["minReplica"] = 3
-    issues = issues_of(spec)
+    issues = spec_issues(spec)
     assert "cluster.nodeGroups.vps.minReplica" in issues
     assert "did you mean 'minReplicas'" in issues["cluster.nodeGroups.vps.minReplica"]
 
@@ -34,14 +30,14 @@ def test_unknown_key_is_an_error_with_the_intended_spelling():
 def test_unknown_top_level_key_is_an_error():
     spec = example_spec("dev")
     spec["netwrok"] = {}
-    issues = issues_of(spec)
+    issues = spec_issues(spec)
     assert "did you mean 'network'" in issues["cluster.netwrok"]
 
 
 def test_overlapping_cidrs_name_both_fields():
     spec = example_spec("prod")
     spec["network"]["podCidr"] = "10.42.128.0/17"  # inside the mesh
-    issues = issues_of(spec)
+    issues = spec_issues(spec)
     assert "overlaps network.meshCidr" in issues["cluster.network.podCidr"]
 
 
@@ -49,14 +45,14 @@ def test_provider_private_network_overlap():
     spec = example_spec("dev")
     spec["nodeGroups"]["main"]["privateNetwork"] = True
     spec["providers"] = {"hetzner": {"networkCidr": "10.42.0.0/24"}}
-    issues = issues_of(spec)
+    issues = spec_issues(spec)
     assert "overlaps network.meshCidr" in issues["cluster.providers.hetzner.networkCidr"]
 
 
 def test_no_control_plane():
     spec = example_spec("dev")
     spec["nodeGroups"]["main"]["roles"] = ["worker"]
-    issues = issues_of(spec)
+    issues = spec_issues(spec)
     assert "no node has the control-plane role" in issues["cluster.nodeGroups"]
 
 
@@ -64,27 +60,27 @@ def test_no_control_plane():
 def test_k3s_ha_needs_odd_servers(servers):
     spec = example_spec("budget")
     spec["nodeGroups"]["vps"]["count"] = servers
-    issues = issues_of(spec)
+    issues = spec_issues(spec)
     assert f"odd number >= 3 of servers, got {servers}" in issues["cluster.nodeGroups"]
 
 
 def test_k3s_ha_asked_with_one_server():
     spec = example_spec("dev")
     spec["ha"] = True
-    assert "got 1" in issues_of(spec)["cluster.nodeGroups"]
+    assert "got 1" in spec_issues(spec)["cluster.nodeGroups"]
 
 
 def test_k3s_etcd_only_group_is_refused():
     spec = example_spec("budget")
     spec["nodeGroups"]["etcd"] = {"provider": "hetzner", "region": "fsn1", "instanceType": "cx23", "count": 1, "roles": ["etcd"]}
-    issues = issues_of(spec)
+    issues = spec_issues(spec)
     assert "k3s embeds etcd" in issues["cluster.nodeGroups.etcd.roles"]
 
 
 def test_kubeadm_external_etcd_must_be_odd():
     spec = example_spec("prod")
     del spec["nodeGroups"]["etcd-paris"]
-    issues = issues_of(spec)
+    issues = spec_issues(spec)
     assert "2 external etcd members" in issues["cluster.nodeGroups"]
 
 
@@ -99,7 +95,7 @@ SCHEDULE_PATH = "cluster.kubernetes.etcdSnapshots.schedule"
 def test_external_etcd_snapshot_schedule_must_have_a_fixed_period(schedule, why):
     spec = example_spec("prod")  # kubeadm, dedicated etcd groups
     spec.setdefault("kubernetes", {})["etcdSnapshots"] = {"schedule": schedule}
-    issue = issues_of(spec)[SCHEDULE_PATH]
+    issue = spec_issues(spec)[SCHEDULE_PATH]
     assert repr(schedule) in issue and why in issue
     assert "etcd-gra, etcd-fsn, etcd-paris" in issue
     assert "| use '*/M * * * *' (every M minutes), 'M */H * * *' (every H hours) or 'M H * * *' (daily)" in issue
@@ -126,7 +122,7 @@ def test_stacked_etcd_snapshot_schedule_must_have_a_fixed_period_too():
     the same scheduler as dedicated members (systemd timer or loop)."""
     spec = stacked_prod_spec()
     spec.setdefault("kubernetes", {})["etcdSnapshots"] = {"schedule": "0 3 * * 1"}
-    issue = issues_of(spec)[SCHEDULE_PATH]
+    issue = spec_issues(spec)[SCHEDULE_PATH]
     assert "'0 3 * * 1'" in issue and "day/month/weekday fields must be '*'" in issue
     assert "control planes' (stacked etcd) snapshot scheduler (nodeGroups cp-paris, cp-sbg, cp-fsn)" in issue
     spec["kubernetes"]["etcdSnapshots"] = {"schedule": "30 2 * * *"}
@@ -147,7 +143,7 @@ def test_bad_snapshot_schedule_is_reported_with_other_errors():
     spec["network"]["podCidr"] = "10.42.128.0/17"  # inside the mesh: a cross-field error
     spec["version"] = "latest"  # a field error
     spec["nodeGroups"]["etcd-fsn"]["region"] = "fsn"  # a broken dedicated etcd group
-    issues = issues_of(spec)
+    issues = spec_issues(spec)
     assert "day/month/weekday" in issues[SCHEDULE_PATH]
     assert "overlaps network.meshCidr" in issues["cluster.network.podCidr"]
     assert "malformed" in issues["cluster.version"]
@@ -157,14 +153,14 @@ def test_bad_snapshot_schedule_is_reported_with_other_errors():
 def test_a_broken_schedule_value_is_one_field_error():
     spec = example_spec("prod")
     spec.setdefault("kubernetes", {})["etcdSnapshots"] = {"schedule": ["0", "3"]}
-    issues = issues_of(spec)
+    issues = spec_issues(spec)
     assert [p for p in issues if p.startswith("cluster.kubernetes")] == [SCHEDULE_PATH]
 
 
 def test_duplicate_node_names():
     spec = example_spec("prod")
     spec["nodeGroups"]["onprem-paris"]["hosts"].append({"name": "cp-paris-1", "address": "192.0.2.11"})
-    issues = issues_of(spec)
+    issues = spec_issues(spec)
     assert "'cp-paris-1' is used 2 times" in issues["cluster.nodeGroups"]
 
 
@@ -172,7 +168,7 @@ def test_unknown_instance_type_and_region_suggest_close_names():
     spec = example_spec("dev")
     spec["nodeGroups"]["main"]["instanceType"] = "cx23x"
     spec["nodeGroups"]["main"]["region"] = "fsn"
-    issues = issues_of(spec)
+    issues = spec_issues(spec)
     assert "unknown hetzner instance type 'cx23x'" in issues["cluster.nodeGroups.main.instanceType"]
     assert "unknown hetzner region 'fsn'" in issues["cluster.nodeGroups.main.region"]
     assert "fsn1" in issues["cluster.nodeGroups.main.region"]
@@ -181,21 +177,21 @@ def test_unknown_instance_type_and_region_suggest_close_names():
 def test_instance_type_of_another_provider_is_unknown():
     spec = example_spec("dev")
     spec["nodeGroups"]["main"]["instanceType"] = "VPS-3"
-    assert "unknown hetzner instance type 'VPS-3'" in issues_of(spec)["cluster.nodeGroups.main.instanceType"]
+    assert "unknown hetzner instance type 'VPS-3'" in spec_issues(spec)["cluster.nodeGroups.main.instanceType"]
 
 
 @pytest.mark.parametrize("version", ["1.31", "v1.31.x", "2.0.1", "1.31.4-rc1", ""])
 def test_malformed_version(version):
     spec = example_spec("dev")
     spec["version"] = version
-    assert "malformed" in issues_of(spec)["cluster.version"]
+    assert "malformed" in spec_issues(spec)["cluster.version"]
 
 
 def test_existing_hosts_need_address_and_user():
     spec = example_spec("prod")
     spec["nodeGroups"]["onprem-paris"]["hosts"] = [{"name": "box-1"}]
     del spec["nodeGroups"]["onprem-paris"]["sshUser"]
-    issues = issues_of(spec)
+    issues = spec_issues(spec)
     assert "has no address" in issues["cluster.nodeGroups.onprem-paris.hosts.0.address"]
     assert "has no SSH user" in issues["cluster.nodeGroups.onprem-paris.hosts.0.sshUser"]
 
@@ -203,20 +199,20 @@ def test_existing_hosts_need_address_and_user():
 def test_gpus_need_the_worker_role():
     spec = example_spec("prod")
     spec["nodeGroups"]["gpu-paris"]["roles"] = ["etcd"]
-    issues = issues_of(spec)
+    issues = spec_issues(spec)
     assert "GPUs on a group without the worker role" in issues["cluster.nodeGroups.gpu-paris.gpus"]
 
 
 def test_gpus_on_an_instance_type_without_gpu():
     spec = example_spec("dev")
     spec["nodeGroups"]["main"]["gpus"] = [{"name": "nvidia.com/L4"}]
-    assert "has no GPU" in issues_of(spec)["cluster.nodeGroups.main.gpus"]
+    assert "has no GPU" in spec_issues(spec)["cluster.nodeGroups.main.gpus"]
 
 
 def test_public_cloud_flavor_needs_a_project():
     spec = example_spec("prod")
     del spec["providers"]["ovh"]["cloudProject"]
-    assert "needs a project" in issues_of(spec)["cluster.providers.ovh.cloudProject"]
+    assert "needs a project" in spec_issues(spec)["cluster.providers.ovh.cloudProject"]
 
 
 def test_every_error_is_reported_at_once():
@@ -225,7 +221,7 @@ def test_every_error_is_reported_at_once():
     spec["nodeGroups"]["gpu-paris"]["roles"] = ["etcd"]
     spec["nodeGroups"]["etcd-fsn"]["instanceType"] = "cx999"
     spec["nodeGroups"]["onprem-paris"]["hosts"][0].pop("address")
-    issues = issues_of(spec)
+    issues = spec_issues(spec)
     assert {
         "cluster.network.podCidr",
         "cluster.nodeGroups.gpu-paris.gpus",
@@ -239,7 +235,7 @@ def test_field_errors_are_all_reported_at_once():
     spec["version"] = "latest"
     spec["distribution"] = "k8s"
     spec["nodeGroups"]["main"]["provider"] = "aws"
-    issues = issues_of(spec)
+    issues = spec_issues(spec)
     assert {"cluster.version", "cluster.distribution", "cluster.nodeGroups.main.provider"} <= set(issues)
     assert "'k3s'" in issues["cluster.distribution"]
 
@@ -247,13 +243,13 @@ def test_field_errors_are_all_reported_at_once():
 def test_count_and_replicas_are_exclusive():
     spec = example_spec("dev")
     spec["nodeGroups"]["main"]["minReplicas"] = 1
-    assert "exclusive" in issues_of(spec)["cluster.nodeGroups.main.count"]
+    assert "exclusive" in spec_issues(spec)["cluster.nodeGroups.main.count"]
 
 
 def test_pod_cidr_overlapping_the_service_cidr():
     spec = example_spec("dev")
     spec["network"] = {"podCidr": "10.100.0.0/16", "serviceCidr": "10.96.0.0/12"}  # pods inside services
-    issues = issues_of(spec)
+    issues = spec_issues(spec)
     assert "overlaps network.podCidr 10.100.0.0/16" in issues["cluster.network.serviceCidr"]
 
 
@@ -311,7 +307,7 @@ def test_a_broken_group_keeps_cluster_wide_rules_off_but_not_its_neighbours():
     spec["nodeGroups"]["cp-paris"]["count"] = "one"  # control-plane count unknown
     spec["nodeGroups"]["gpu-paris"]["roles"] = ["etcd"]
     spec["nodeGroups"]["etcd-fsn"]["region"] = "fsn"
-    issues = issues_of(spec)
+    issues = spec_issues(spec)
     assert "valid integer" in issues["cluster.nodeGroups.cp-paris.count"]
     assert "GPUs on a group without the worker role" in issues["cluster.nodeGroups.gpu-paris.gpus"]
     assert "unknown hetzner region 'fsn'" in issues["cluster.nodeGroups.etcd-fsn.region"]
@@ -323,7 +319,7 @@ def test_a_broken_group_keeps_cluster_wide_rules_off_but_not_its_neighbours():
 def test_a_misspelled_key_does_not_also_report_the_field_it_meant():
     spec = example_spec("dev")
     spec["nodeGroups"]["main"]["instanceTyp"] = spec["nodeGroups"]["main"].pop("instanceType")
-    issues = issues_of(spec)
+    issues = spec_issues(spec)
     assert set(issues) == {"cluster.nodeGroups.main.instanceTyp"}
     assert "did you mean 'instanceType'" in issues["cluster.nodeGroups.main.instanceTyp"]
 
@@ -333,7 +329,7 @@ def test_a_model_check_hidden_by_an_unknown_key_is_reported_too():
     main = spec["nodeGroups"]["main"]
     del main["count"]
     main.update(minReplicas=3, maxReplicas=2, colour="blue")
-    issues = issues_of(spec)
+    issues = spec_issues(spec)
     assert "unknown key" in issues["cluster.nodeGroups.main.colour"]
     assert "minReplicas must not exceed maxReplicas" in issues["cluster.nodeGroups.main"]
 
@@ -342,7 +338,7 @@ def test_a_bad_catalog_override_does_not_hide_field_errors():
     spec = example_spec("dev")
     spec["version"] = "latest"
     spec["cost"] = {"catalogOverrides": {"instance_types": [{"provider": "hetzner"}]}}
-    issues = issues_of(spec)
+    issues = spec_issues(spec)
     assert "malformed" in issues["cluster.version"]
     assert "price catalog" in issues["cluster.cost.catalogOverrides"]
 
