@@ -54,6 +54,7 @@ BY_SUFFIX = {
     "-join-credentials": 5,  # per joiner, on the first control plane: token kept valid, certificates uploaded
     "-kubeadm-join": 40,  # a worker joins (control planes: see ROLE_OVERRIDES)
     "-member": 3,  # the node object is visible on the first server
+    "-placement": 3,  # kubectl label/taint of one node on the first control plane
     "-kubeconfig": 2,
     "-etcd": 30,  # external etcd member (install + start), kubeadm stacks
     "-etcd-snapshots": 10,  # snapshot schedule (stacked etcd: apt etcd-client first)

@@ -40,3 +40,16 @@ def example_run(request):
 def stack_run():
     """Factory: run any spec dict through the real program under mocks."""
     return run_spec
+
+
+@pytest.fixture
+def no_systemd():
+    """Sandboxed node-script runs would talk to this machine's systemd: skipped
+    locally where systemd runs, a failure in CI (never a silent pass)."""
+    from pathlib import Path
+
+    if Path("/run/systemd/system").is_dir():
+        message = "systemd runs here: the sandboxed script run would start real units"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)

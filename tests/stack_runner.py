@@ -64,3 +64,14 @@ def run_components(build, *, stack: str = "test", cloud: FakeCloud | None = None
     from stacks.plan.runtime import run_program
 
     return run_program(build, project=PROJECT, stack=stack, config=config or {}, secret_keys=[], cloud=cloud)
+
+
+def host_key_for(name: str) -> str:
+    """A real, stable ed25519 host public key for a test host named ``name``."""
+    import hashlib
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(f"host-key/{name}".encode()).digest())
+    return key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()

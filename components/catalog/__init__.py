@@ -17,6 +17,7 @@ from .models import (
     ProviderCatalog,
     Region,
     StaleEntry,
+    VpsImage,
 )
 
 __all__ = [
@@ -31,5 +32,6 @@ __all__ = [
     "ProviderCatalog",
     "Region",
     "StaleEntry",
+    "VpsImage",
     "load_catalog",
 ]

@@ -12,6 +12,7 @@ from .models import (
     ProviderCatalog,
     Region,
     StaleEntry,
+    VpsImage,
 )
 
 
@@ -67,6 +68,19 @@ class Catalog(CatalogModel):
         if private_network and p is not None and p.private_network_mtu is not None:
             mtu = min(mtu, p.private_network_mtu)
         return mtu
+
+    def vps_image(self, os_name: str, region: str) -> VpsImage | None:
+        """The OVH VPS image of ``os_name`` ("Debian 12") known to work in ``region``."""
+        p = self.provider("ovh")
+        for image in p.vps_images if p else ():
+            if image.name.lower() == os_name.strip().lower() and (
+                    image.regions == "all" or region.lower() in {r.lower() for r in image.regions}):
+                return image
+        return None
+
+    def vps_image_names(self, region: str) -> list[str]:
+        p = self.provider("ovh")
+        return sorted(i.name for i in (p.vps_images if p else ()) if self.vps_image(i.name, region) is not None)
 
     def region_names_for(self, it: InstanceType) -> tuple[str, ...]:
         """Regions where ``it`` is sold ("all" = every region selling its product)."""

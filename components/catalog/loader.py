@@ -141,6 +141,7 @@ def _provider(name: str, data: dict, issues: list[str]) -> ProviderCatalog | Non
         if it is not None:
             types.append((origin, it))
     _cross_check(name, regions, types, issues)
+    _check_vps_images(name, regions, data.get("vps_images") or [], issues)
     top = {k: v for k, v in data.items() if k not in ("regions", "instance_types")}
     return _validated(
         ProviderCatalog,
@@ -181,6 +182,24 @@ def _cross_check(
                 issues.append(f"{where}: unknown region '{region}'")
             elif it.product not in r.products:
                 issues.append(f"{where}: region '{region}' does not sell product '{it.product}'")
+
+
+def _check_vps_images(provider: str, regions: list[Region], images: list, issues: list[str]) -> None:
+    """VPS images name VPS datacenters of the file, and one id per OS and datacenter."""
+    vps = {r.name.lower() for r in regions if "vps" in r.products}
+    seen: set[tuple[str, str]] = set()
+    for i, image in enumerate(images):
+        if not isinstance(image, dict):
+            continue  # the model reports it
+        where = f"{provider}.yaml: vps_images[{i}] '{image.get('name')}'"
+        names = sorted(vps) if image.get("regions") == "all" else [str(r).lower() for r in image.get("regions") or []]
+        for region in names:
+            if region not in vps:
+                issues.append(f"{where}: '{region}' is not a VPS datacenter of {provider}.yaml")
+            key = (str(image.get("name", "")).lower(), region)
+            if key in seen:
+                issues.append(f"{where}: a second image for {image.get('name')} in '{region}'")
+            seen.add(key)
 
 
 def _hyperscaler(data, issues: list[str]) -> Hyperscaler | None:

@@ -84,6 +84,17 @@ class InstanceType(CatalogModel):
         return self.monthly_price
 
 
+class VpsImage(CatalogModel):
+    """An OVH VPS OS image: the ``image_id`` ovh.vps.Vps installs (with the
+    SSH key) for the ``vps_os`` ordered, where it was found."""
+
+    name: str = Field(min_length=1)  # the vps_os value, e.g. "Debian 12"
+    image_id: str = Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+    regions: tuple[str, ...] | Literal["all"]
+    read: date
+    source: str = Field(min_length=10)
+
+
 class ProviderCatalog(CatalogModel):
     """Everything known about one provider: regions, sizes, storage price."""
 
@@ -96,6 +107,8 @@ class ProviderCatalog(CatalogModel):
     block_storage_note: str = ""
     regions: tuple[Region, ...]
     instance_types: tuple[InstanceType, ...]
+    # OVH only: VPS image ids per OS name (none elsewhere).
+    vps_images: tuple[VpsImage, ...] = ()
 
 
 class HyperscalerInstanceType(CatalogModel):

@@ -22,13 +22,23 @@ BOOTSTRAP_PACKAGES = (
 )
 
 
-def render_user_data(*, hostname: str, ssh_user: str, ssh_public_key: str) -> str:
-    """Return a ``#cloud-config`` document (valid for ``cloud-init schema``)."""
+def render_user_data(*, hostname: str, ssh_user: str, ssh_public_key: str,
+                     host_key_private: str, host_key_public: str) -> str:
+    """Return a ``#cloud-config`` document (valid for ``cloud-init schema``).
+
+    The host key is the node's own, made in the stack: cloud-init deletes
+    the image's keys and generates no others, so sshd offers only the key
+    Pulumi pins.
+    """
     config: dict = {
         "hostname": hostname,
         "preserve_hostname": False,
         "manage_etc_hosts": True,
         "ssh_pwauth": False,
+        "ssh_deletekeys": True,
+        # Only the type given: its key exists already, so none is generated.
+        "ssh_genkeytypes": ["ed25519"],
+        "ssh_keys": {"ed25519_private": host_key_private, "ed25519_public": host_key_public},
         "disable_root": ssh_user != "root",
         "package_update": True,
         "packages": list(BOOTSTRAP_PACKAGES),

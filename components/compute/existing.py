@@ -25,6 +25,7 @@ class ExistingNodes(pulumi.ComponentResource):
                 public_address=pulumi.Output.from_input(_unbracketed(planned.host.address)),
                 resource=None,
                 underlay_mtu=planned.host.underlay_mtu,
+                host_key=planned.host.host_key,
                 behind_nat=planned.host.behind_nat,
                 ssh_port=planned.host.ssh_port,
                 public_ip_version=_ip_version(_unbracketed(planned.host.address)),

@@ -10,11 +10,16 @@ import pulumi_command as command
 
 @dataclass(frozen=True)
 class SshConnection:
-    """How Pulumi reaches a node; the private key is a Pulumi secret."""
+    """How Pulumi reaches a node; the private key is a Pulumi secret.
+
+    ``host_key`` ("ssh-ed25519 AAAA...") is pinned: pulumi-command refuses a
+    server presenting another key (without one it would trust anybody).
+    """
 
     host: pulumi.Input[str]
     user: str
     private_key: pulumi.Output[str]
+    host_key: pulumi.Input[str]
     port: int = 22
 
     def remote(self) -> command.remote.ConnectionArgs:
@@ -23,6 +28,7 @@ class SshConnection:
             user=self.user,
             port=self.port,
             private_key=self.private_key,
+            host_key=self.host_key,
             # Fresh VPS boot while Pulumi already dials: keep trying.
             dial_error_limit=30,
         )

@@ -10,6 +10,7 @@ from components.spec.cluster import ClusterSpec
 from components.topology.plan import PlannedNode
 
 from .cloud_init import render_user_data
+from .host_key import HostKeyPair
 from .node import Node, SshConnection
 
 
@@ -34,16 +35,16 @@ def server_name(spec: ClusterSpec, planned: PlannedNode) -> str:
     return f"{spec.name}-{planned.name}"
 
 
-def user_data_for(spec: ClusterSpec, planned: PlannedNode) -> str:
-    return render_user_data(
-        hostname=planned.name,
-        ssh_user=ssh_user_for(spec, planned),
-        ssh_public_key=spec.ssh.public_key,
-    )
-
-
-def firewall_tcp_ports(spec: ClusterSpec, group: str) -> list[int]:
-    return sorted(set(spec.node_groups[group].published_ports))
+def user_data_for(spec: ClusterSpec, planned: PlannedNode, host_key: HostKeyPair) -> pulumi.Output[str]:
+    """The node's cloud-init user data: a secret, it holds the host's private key."""
+    return pulumi.Output.secret(pulumi.Output.all(host_key.private_openssh, host_key.public).apply(
+        lambda keys: render_user_data(
+            hostname=planned.name,
+            ssh_user=ssh_user_for(spec, planned),
+            ssh_public_key=spec.ssh.public_key,
+            host_key_private=keys[0],
+            host_key_public=keys[1],
+        )))
 
 
 def node_from_plan(
@@ -53,6 +54,7 @@ def node_from_plan(
     public_address: pulumi.Output[str],
     resource: pulumi.Resource | None,
     underlay_mtu: int,
+    host_key: pulumi.Input[str],
     private_address: pulumi.Output[str] | None = None,
     private_network: str | None = None,
     behind_nat: bool = False,
@@ -73,6 +75,7 @@ def node_from_plan(
             host=public_address,
             user=ssh_user_for(spec, planned),
             private_key=args["ssh_private_key"],
+            host_key=host_key,
             port=ssh_port,
         ),
         labels=dict(planned.labels),

@@ -1,4 +1,8 @@
-"""Scaleway instances: flexible IP, security group, placement group, private network."""
+"""Scaleway instances: flexible IP, security group, placement group, private network.
+
+Every resource is created in ``providers.scaleway.projectId`` when set (else
+in the API key's default project).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,14 @@ import ipaddress
 import pulumi
 import pulumiverse_scaleway as scaleway
 
+from components.node.public_ports import PublicPort, public_ports
+
+from .host_key import new_host_key
+from .images import rebuild_nodes, report_image, server_options
 from .node import Node
 from .pool import (
     NodePoolArgs,
     chunks,
-    firewall_tcp_ports,
     groups_of,
     node_from_plan,
     server_name,
@@ -20,6 +27,10 @@ from .pool import (
 
 # Scaleway placement groups hold at most 20 instances.
 PLACEMENT_GROUP_LIMIT = 20
+# Inputs that only matter when an instance is created: an image change
+# replaces the server (terraform-provider-scaleway customDiffInstanceServerImage),
+# cloud-init reads the user data at first boot. Pulumi property names.
+INSTALL_TIME = ["image", "userData"]
 
 
 def network_region(catalog, zone: str) -> str:
@@ -52,17 +63,20 @@ class ScalewayNodes(pulumi.ComponentResource):
         super().__init__("sovereign:compute:ScalewayNodes", name, {}, opts)
         spec = args["spec"]
         child = pulumi.ResourceOptions(parent=self)
+        self.project = {"project_id": spec.providers.scaleway.project_id}
+        self.rebuilding = rebuild_nodes(spec)
         networks = self._private_networks(name, spec, args, child)
         self.nodes = []
         for group, planned_nodes in groups_of(args["nodes"]).items():
             zone = planned_nodes[0].region
-            security_group = self._security_group(name, spec, group, zone, child)
+            security_groups = self._security_groups(name, spec, group, zone, planned_nodes, child)
             for k, chunk in enumerate(chunks(planned_nodes, PLACEMENT_GROUP_LIMIT)):
                 placement = scaleway.instance.PlacementGroup(
                     f"{name}-{group}-placement-{k}", name=f"{spec.name}-{group}-{k}", zone=zone,
-                    policy_type="max_availability", policy_mode="optional", opts=child,
+                    policy_type="max_availability", policy_mode="optional", **self.project, opts=child,
                 )
                 for planned in chunk:
+                    security_group = security_groups[planned.is_control_plane]
                     self.nodes.append(self._server(name, args, planned, security_group, placement, networks))
         self.register_outputs({"nodeNames": [n.name for n in self.nodes]})
 
@@ -81,51 +95,56 @@ class ScalewayNodes(pulumi.ComponentResource):
         for region in regions:
             vpc = scaleway.network.Vpc(
                 f"{name}-{region}-vpc", name=f"{spec.name}-{region}", region=region,
-                tags=[f"cluster={spec.name}"], opts=child,
+                tags=[f"cluster={spec.name}"], **self.project, opts=child,
             )
             networks[region] = scaleway.network.PrivateNetwork(
                 f"{name}-{region}-private", name=f"{spec.name}-{region}-private", region=region, vpc_id=vpc.id,
                 ipv4_subnet=scaleway.network.PrivateNetworkIpv4SubnetArgs(
                     subnet=str(spec.providers.scaleway.private_network_cidr)),
-                tags=[f"cluster={spec.name}"], opts=child,
+                tags=[f"cluster={spec.name}"], **self.project, opts=child,
             )
         return networks
 
-    def _security_group(self, name, spec, group, zone, child):
-        net = spec.network
-        rules = [
-            scaleway.instance.SecurityGroupInboundRuleArgs(action="accept", protocol="TCP", port=22, ip_range=str(cidr))
-            for cidr in net.ssh_source_cidrs
-        ]
-        rules.append(scaleway.instance.SecurityGroupInboundRuleArgs(action="accept", protocol="UDP", port=net.wireguard_port, ip_range="0.0.0.0/0"))
-        rules.append(scaleway.instance.SecurityGroupInboundRuleArgs(action="accept", protocol="ICMP", ip_range="0.0.0.0/0"))
-        rules += [
-            scaleway.instance.SecurityGroupInboundRuleArgs(action="accept", protocol="TCP", port=p, ip_range="0.0.0.0/0")
-            for p in firewall_tcp_ports(spec, group)
-        ]
-        return scaleway.instance.SecurityGroup(
-            f"{name}-{group}-sg", name=f"{spec.name}-{group}", zone=zone, stateful=True,
-            inbound_default_policy="drop", outbound_default_policy="accept", inbound_rules=rules, opts=child,
-        )
+    def _security_groups(self, name, spec, group, zone, planned_nodes, child) -> dict[bool, object]:
+        """One security group per group, per control-plane role if a group ever
+        mixed roles (the API is open on control planes only)."""
+        roles = sorted({p.is_control_plane for p in planned_nodes})
+        groups = {}
+        for control_plane in roles:
+            suffix = "" if len(roles) == 1 else ("-control-plane" if control_plane else "-others")
+            groups[control_plane] = scaleway.instance.SecurityGroup(
+                f"{name}-{group}{suffix}-sg", name=f"{spec.name}-{group}{suffix}", zone=zone, stateful=True,
+                inbound_default_policy="drop", outbound_default_policy="accept",
+                inbound_rules=inbound_rules(public_ports(spec, group, control_plane=control_plane)),
+                **self.project, opts=child,
+            )
+        return groups
 
     def _server(self, name, args, planned, security_group, placement, networks) -> Node:
         spec, catalog = args["spec"], args["catalog"]
         group = spec.node_groups[planned.group]
         child = pulumi.ResourceOptions(parent=self)
-        ip = scaleway.instance.Ip(f"{name}-{planned.name}-ip", zone=planned.region, type="routed_ipv4", opts=child)
+        ip = scaleway.instance.Ip(f"{name}-{planned.name}-ip", zone=planned.region, type="routed_ipv4",
+                                  **self.project, opts=child)
+        host_key = new_host_key(name, planned.name, self)
+        image = group.image or spec.providers.scaleway.image
+        rebuilding = planned.name in self.rebuilding
         server = scaleway.instance.Server(
             f"{name}-{planned.name}",
             name=server_name(spec, planned),
             type=planned.instance_type,
-            image=group.image or spec.providers.scaleway.image,
+            image=image,
             zone=planned.region,
             ip_id=ip.id,
             security_group_id=security_group.id,
             placement_group_id=placement.id,
             tags=[f"cluster={spec.name}", f"group={planned.group}", f"node={planned.name}"],
-            user_data={"cloud-init": user_data_for(spec, planned)},
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["userData", "image"]),
+            user_data={"cloud-init": user_data_for(spec, planned, host_key)},
+            **self.project,
+            opts=server_options(self, INSTALL_TIME, rebuilding=rebuilding),
         )
+        report_image(server, node=planned.name, field=f"nodeGroups.{planned.group}.image" if group.image
+                     else "providers.scaleway.image", wanted=image, deployed=server.image, rebuilding=rebuilding)
         private_address = private_network = None
         attach_private = group.private_network
         if attach_private:
@@ -136,12 +155,20 @@ class ScalewayNodes(pulumi.ComponentResource):
                 private_network_id=networks[region].id,
                 zone=planned.region,
                 tags=[f"cluster={spec.name}", f"node={planned.name}"],
-                opts=child,
+                **self.project, opts=child,
             )
             private_address = nic.private_ips.apply(first_private_ipv4)
             private_network = f"scaleway:{region}"
         return node_from_plan(
-            args, planned, public_address=ip.address, resource=server,
+            args, planned, public_address=ip.address, resource=server, host_key=host_key.public,
             underlay_mtu=catalog.underlay_mtu("scaleway", planned.region, private_network=attach_private),
             private_address=private_address, private_network=private_network,
         )
+
+
+def inbound_rules(ports: list[PublicPort]) -> list[scaleway.instance.SecurityGroupInboundRuleArgs]:
+    """Inbound rules of a security group: one source range a rule, so IPv4 and
+    IPv6 "anywhere" are two rules."""
+    return [scaleway.instance.SecurityGroupInboundRuleArgs(action="accept", protocol=p.protocol.upper(),
+                                                          port=p.port, ip_range=source)
+            for p in ports for source in p.sources]

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_command as command
 
 from components.compute.node import Node
+from components.remote.command import node_command
 from components.remote.script import render_script
 
 from .mtu import WIREGUARD_OVERHEAD, mesh_mtu
@@ -61,9 +62,9 @@ class WireGuardMesh(pulumi.ComponentResource):
         self.public_keys = {}
         keys = {}
         for node in nodes:
-            keys[node.name] = command.remote.Command(
+            keys[node.name] = node_command(
                 f"{name}-{node.name}-wg-key",
-                connection=node.ssh.remote(),
+                node.ssh,
                 create=render_script(SCRIPTS / "wg-keys.sh", {"WG_INTERFACE": INTERFACE}),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=node.depends_on() + args["after"].get(node.name, [])),
             )
@@ -85,9 +86,9 @@ class WireGuardMesh(pulumi.ComponentResource):
                 "PEERS": [p.line() for p in peers_of(_find(ms, node.name), ms, args["listen_port"])],
                 "RELAY": is_relay(_find(ms, node.name), ms),
             }))
-            self.ready[node.name] = command.remote.Command(
+            self.ready[node.name] = node_command(
                 f"{name}-{node.name}-wg-apply",
-                connection=node.ssh.remote(),
+                node.ssh,
                 create=script,
                 # Same idempotent script: peer changes are applied live.
                 update=script,

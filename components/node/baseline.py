@@ -10,6 +10,7 @@ import pulumi_command as command
 
 from components.compute.node import Node
 from components.node.ports import POD_INTERFACES
+from components.remote.command import node_command
 from components.remote.script import render_script
 
 SCRIPTS = Path(__file__).parent / "scripts"
@@ -70,9 +71,9 @@ class NodeBaseline(pulumi.ComponentResource):
                 "AIRGAP": bool(args.get("airgap", False)),
                 "ARTIFACTS_DIR": args.get("artifacts_dir") or "/var/lib/sovereign/airgap",
             })
-            baseline = command.remote.Command(
+            baseline = node_command(
                 f"{name}-{node.name}-baseline",
-                connection=node.ssh.remote(),
+                node.ssh,
                 create=baseline_script,
                 update=baseline_script,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=node.depends_on()),
@@ -91,9 +92,9 @@ class NodeBaseline(pulumi.ComponentResource):
                 "POD_CIDR": args["pod_cidr"],
                 "POD_INTERFACES": POD_INTERFACES,
             })
-            self.ready[node.name] = command.remote.Command(
+            self.ready[node.name] = node_command(
                 f"{name}-{node.name}-firewall",
-                connection=node.ssh.remote(),
+                node.ssh,
                 create=firewall_script,
                 update=firewall_script,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[baseline]),

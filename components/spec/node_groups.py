@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from components.remote.host_keys import HOW_TO_READ, normalize_host_key
+
 from .base import SpecModel
 
 Provider = Literal["hetzner", "ovh", "scaleway", "existing"]
@@ -42,6 +44,19 @@ class HostSpec(SpecModel):
     behind_nat: bool = False
     underlay_mtu: int = Field(default=1500, ge=1280, le=9000)
     mesh_ip: ipaddress.IPv4Address | None = None
+    # Its SSH host public key, pinned by every session (required; see
+    # check_groups): "ssh-ed25519 AAAA...".
+    host_key: str | None = None
+
+    @field_validator("host_key")
+    @classmethod
+    def _host_key(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return normalize_host_key(value)
+        except ValueError as err:
+            raise ValueError(f"{err}; give {HOW_TO_READ}") from None
 
     @field_validator("name")
     @classmethod

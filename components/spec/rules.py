@@ -7,6 +7,7 @@ import ipaddress
 from collections import Counter
 from collections.abc import Callable, Iterable
 
+from components.remote.host_keys import HOW_TO_READ
 from components.topology import addressing
 from components.topology.plan import group_ranges, plan_nodes
 
@@ -214,6 +215,10 @@ def _existing_group(path: str, g) -> Iterable[SpecIssue]:
             yield SpecIssue(f"{path}.hosts.{i}.address", f"host {host.name} has no address", "give the address Pulumi reaches it on over SSH")
         if not (host.ssh_user or g.ssh_user):
             yield SpecIssue(f"{path}.hosts.{i}.sshUser", f"host {host.name} has no SSH user", "set sshUser on the host or on the group")
+        if not host.host_key:
+            yield SpecIssue(f"{path}.hosts.{i}.hostKey",
+                            f"host {host.name} has no SSH host key: sessions carrying cluster secrets would trust any machine at its address",
+                            f"set hostKey to {HOW_TO_READ}")
 
 
 def _cloud_group(spec: ClusterSpec, path: str, g, catalog) -> Iterable[SpecIssue]:

@@ -30,6 +30,20 @@ class Registered:
     dependencies: list[str]
     secret_paths: list[str]
     outputs: dict[str, Any] = field(default_factory=dict)
+    # Resource options as the engine receives them (the mocks ignore them,
+    # the real engine acts on them): what a change replaces, and how.
+    replace_on_changes: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
+    protect: bool = False
+
+    def script(self, step: str) -> str | None:
+        """The node script of a remote command's ``create``/``update``/``delete``,
+        as the file was rendered (without the run-as-root wrapping)."""
+        from components.remote.command import script_of
+
+        line = self.inputs.get(step)
+        return script_of(line) if line else None
 
     @property
     def parent_name(self) -> str | None:
@@ -81,6 +95,10 @@ class RecordingMonitor(mocks.MockMonitor):
             dependencies=list(request.dependencies),
             secret_paths=secret_paths(raw),
             outputs=unwrap_secrets(dict(state)),
+            replace_on_changes=list(request.replaceOnChanges),
+            delete_before_replace=bool(request.deleteBeforeReplace),
+            ignore_changes=list(request.ignoreChanges),
+            protect=bool(request.protect),
         )
         return response
 

@@ -34,25 +34,28 @@ EXPECTED_PUBLIC_TCP = {22}
 def lab_spec(hosts, *, underlay_mtu: dict[str, int] | None = None,
              published_ports: dict[str, list[int]] | None = None,
              ssh_source_cidrs: list[str] | None = None,
-             api_source_cidrs: list[str] | None = None) -> dict:
+             api_source_cidrs: list[str] | None = None,
+             host_keys: dict[str, str] | None = None) -> dict:
     """The first host is the control plane, the others workers.
 
     ``published_ports``: per host name, ports open to the internet; a worker
     given some gets a node group of its own (the setting is per group).
     ``ssh_source_cidrs``: the spec's network.sshSourceCidrs (default: anyone).
     ``api_source_cidrs``: the spec's kubernetes.apiSourceCidrs (default: mesh only).
+    ``host_keys``: per host name, the hostKey to pin instead of the host's own.
     """
     mtus = underlay_mtu or {}
     published = published_ports or {}
 
     def entry(h):
-        item = {"name": h.name, "address": h.public_ip, "behindNat": h.behind_nat}
+        pinned = (host_keys or {}).get(h.name, h.host_public_key)
+        item = {"name": h.name, "address": h.public_ip, "behindNat": h.behind_nat, "hostKey": pinned}
         if h.name in mtus:
             item["underlayMtu"] = mtus[h.name]
         return item
 
     def group(roles, members):
-        return {"provider": "existing", "roles": roles, "sshUser": "root", "hosts": [entry(h) for h in members]}
+        return {"provider": "existing", "roles": roles, "sshUser": members[0].ssh_user, "hosts": [entry(h) for h in members]}
 
     groups = {"cp": group(["control-plane"], hosts[:1])}
     if published.get(hosts[0].name):

@@ -24,6 +24,7 @@ import pytest
 
 from components.cluster.common.endpoint import LOCAL_LB_PORT
 from components.cluster.common.local_lb import api_load_balancers
+from components.remote.command import as_root
 from components.spec import catalog_for, parse_cluster_spec
 from stacks.plan.fake_cloud import FakeCloud
 from stacks.sovereign import build_cloud
@@ -94,14 +95,14 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
 
 
 def spec(hosts) -> dict:
-    entry = lambda h: {"name": h.name, "address": h.public_ip}  # noqa: E731
+    entry = lambda h: {"name": h.name, "address": h.public_ip, "hostKey": h.host_public_key}  # noqa: E731
     return {
         "name": "lab", "distribution": "k3s", "version": "1.31.4",
         "network": {"meshCidr": "10.42.0.0/16", "wireguardPort": WG_PORT},
         "ssh": {"publicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHv0bEd0X2Y9o3wVt0y2Yk7kz1mX6oN1Ck2mM0k0bAbC lab"},
         "nodeGroups": {
-            "cp": {"provider": "existing", "roles": ["control-plane"], "sshUser": "root", "hosts": [entry(h) for h in hosts[:3]]},
-            "nodes": {"provider": "existing", "roles": ["worker"], "sshUser": "root", "hosts": [entry(h) for h in hosts[3:]]},
+            "cp": {"provider": "existing", "roles": ["control-plane"], "sshUser": hosts[0].ssh_user, "hosts": [entry(h) for h in hosts[:3]]},
+            "nodes": {"provider": "existing", "roles": ["worker"], "sshUser": hosts[0].ssh_user, "hosts": [entry(h) for h in hosts[3:]]},
         },
     }
 
@@ -195,8 +196,8 @@ def test_the_api_stays_reachable_through_the_local_lb_when_a_control_plane_dies(
 
         # A new backend list (a control plane removed) is applied by a reload.
         fewer = re.sub(r"export BACKENDS='[^']*'", "export BACKENDS='" + "\n".join(
-            f"{h.name} {mesh[h.name]}:6443" for h in cps[1:]) + "'", lb.inputs["create"])
-        changed = run_script(lb.inputs["connection"], fewer, name=lb.name)
+            f"{h.name} {mesh[h.name]}:6443" for h in cps[1:]) + "'", lb.script("create"))
+        changed = run_script(lb.inputs["connection"], as_root(fewer, lb.inputs["connection"]["user"]), name=lb.name)
         assert changed["stdout"].endswith("-> 2 control plane(s) (changed=true)")
         assert set(answers(worker)) == {cps[1].name, cps[2].name}
 

@@ -27,6 +27,7 @@ import pytest
 
 from components.cluster.contract import ETCD_METRICS_PORT
 from components.cluster.etcd.cluster import SCRIPTS
+from components.remote.command import as_root
 from components.remote.script import render_script
 from components.spec.kubernetes import EtcdS3Spec, EtcdSnapshotSpec
 from stacks.plan.runtime import ProgramRun
@@ -410,10 +411,11 @@ def test_the_leader_takes_snapshots_on_the_schedule_and_keeps_the_retention(clus
     # restarts the loop, which then snapshots on its own.
     schedule = cluster.run.named(f"{ETCD}-{the_leader.name}-etcd-snapshots")
     before = loop_pid(the_leader)
-    fast = schedule.inputs["create"].replace("export INTERVAL_SECONDS=21600\n", "export INTERVAL_SECONDS=2\n")
-    assert fast != schedule.inputs["create"]
+    fast = schedule.script("create").replace("export INTERVAL_SECONDS=21600\n", "export INTERVAL_SECONDS=2\n")
+    assert fast != schedule.script("create")
     try:
-        assert run_script(schedule.inputs["connection"], fast, name=schedule.name)["stdout"] == "loop"
+        user = schedule.inputs["connection"]["user"]
+        assert run_script(schedule.inputs["connection"], as_root(fast, user), name=schedule.name)["stdout"] == "loop"
         assert loop_pid(the_leader) != before
         newest = max(p.stat().st_mtime for p in kept)
         assert wait_until(lambda: any(p.stat().st_mtime > newest for p in snapshot_files(cluster, the_leader)), timeout=20), \
@@ -450,7 +452,9 @@ def test_a_snapshot_restores_a_key_deleted_after_it_with_the_documented_procedur
             "SNAPSHOT": snapshot, "ETCD_NAME": host.name, "MESH_IP": ips[host.name], "CLUSTER": members_spec,
             "NEW_TOKEN": token, "DATA_DIR": cluster.data_dir(host),
         })
-        asides[host.name] = Path(run_script(resource.inputs["connection"], script, name=f"restore {host.name}")["stdout"])
+        # The operator runs it as root (sudo), like the program's own scripts.
+        root_script = as_root(script, resource.inputs["connection"]["user"])
+        asides[host.name] = Path(run_script(resource.inputs["connection"], root_script, name=f"restore {host.name}")["stdout"])
 
     endpoints = cluster.endpoints()
     assert wait_until(lambda: healthy_endpoints(h1, endpoints) == sorted(endpoints), timeout=90), \

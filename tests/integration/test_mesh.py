@@ -104,8 +104,7 @@ def test_ssh_from_outside_the_source_cidrs_is_filtered_while_the_operator_gets_i
     for host in lab.hosts:
         assert open_tcp_ports(lab.outside, host.public_ip, (22,)) == set(), host.name
         assert open_from_runner(host.public_ip, 22), host.name
-        connection = {"host": host.public_ip, "user": "root", "privateKey": host.ssh_private_key}
-        assert run_script(connection, "hostname")["stdout"] == host.name
+        assert run_script(host.connection(), "hostname")["stdout"] == host.name
     # A cluster member is outside the sources too, but SSH over the mesh stays open.
     assert open_tcp_ports(peer, server.public_ip, (22,)) == set()
     assert open_tcp_ports(peer, ips[server.name], (22,)) == {22}
@@ -140,6 +139,22 @@ def test_a_spoofed_pod_address_from_outside_gets_no_answer_while_mesh_and_pods_d
         assert open_tcp_ports(client, ips[server.name], (6443, 10250)) == {6443, 10250}
         # A real pod, behind the CNI's interface, still reaches host services.
         assert pod.run(f"nc -z -w 1 {server.public_ip} 10250", check=False).returncode == 0
+
+
+def test_nothing_from_outside_is_routed_to_pods_while_pods_get_out_and_their_replies_back(lab_factory):
+    lab = lab_factory(2)
+    server = lab.hosts[0]
+    pod = lab.add_pod(server, "10.244.1.5")
+    # Somebody on the internet (or a provider's private network) routes pod
+    # addresses to the node: with ip_forward=1 only the firewall stands between.
+    lab.outside.run(f"ip route add 10.244.1.0/24 via {server.public_ip}")
+    server.run("sysctl -q -w net.ipv4.ip_forward=1")
+    assert ping(lab.outside, pod.ip), "control: before the firewall the pod is routable from outside"
+    bootstrap(lab.hosts)
+    assert server.run("sysctl -n net.ipv4.ip_forward").stdout.strip() == "1"
+    assert not ping(lab.outside, pod.ip), "a new connection from outside was forwarded to a pod"
+    # Pods still get out, and the answers come back (established).
+    assert pod.run(f"ping -c 1 -W 1 {lab.outside.public_ip}", check=False).returncode == 0
 
 
 def test_every_peer_keeps_alive_on_the_real_interface(lab_factory):

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 
 def _connection(host) -> dict:
-    return {"host": host.public_ip, "user": "root", "privateKey": host.ssh_private_key}
+    return host.connection(user="root")
 
 
 def test_hosts_have_their_own_etc_run_sys_and_hostname(lab_factory):

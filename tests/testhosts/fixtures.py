@@ -9,7 +9,8 @@ import pytest
 
 from .lab import Lab
 
-REQUIRED_TOOLS = ("ip", "nsenter", "unshare", "wg", "wg-quick", "wireguard-go", "nft", "tcpdump", "ssh-keygen", "/usr/sbin/sshd")
+REQUIRED_TOOLS = ("ip", "nsenter", "unshare", "wg", "wg-quick", "wireguard-go", "nft", "tcpdump", "ssh-keygen", "/usr/sbin/sshd",
+                  "sudo", "useradd")
 
 
 def missing_requirements() -> list[str]:

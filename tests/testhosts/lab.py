@@ -129,12 +129,13 @@ class Lab:
         return str(self.subnet.network_address + octet)
 
     def _keys(self) -> None:
-        self.host_key = self.workdir / "host_key"
         self.client_key = self.workdir / "client_key"
-        sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.host_key))
         sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-m", "PEM", "-f", str(self.client_key))
         self.authorized_keys = self.workdir / "authorized_keys"
         shutil.copy(f"{self.client_key}.pub", self.authorized_keys)
+        # sshd reads authorized keys as the logging-in user (a non-root one).
+        self.workdir.chmod(0o711)
+        self.authorized_keys.chmod(0o644)
 
     def _raise_arp_limits(self) -> None:
         for key, value in ARP_LIMITS.items():
@@ -161,7 +162,7 @@ class Lab:
                         ssh_private_key_path=self.client_key, hub_veth=hub_end, ns_dir=self.ns_dir)
         host.create_filesystem()
         host.run(f"ip addr add {host.public_ip}/24 dev eth0 && ip link set eth0 up")
-        host.start_sshd(self.host_key, self.authorized_keys)
+        host.start_sshd(self.authorized_keys)
         return host
 
     def add_host(self, nat: bool = False) -> TestHost:
@@ -202,7 +203,7 @@ class Lab:
         host.run(f"ip addr add {box_ip}/24 dev eth0 && ip link set eth0 up && ip route add default via {gw}")
         sh("ip", "route", "add", str(lan), "via", router_ip)
         self._routes.append(str(lan))
-        host.start_sshd(self.host_key, self.authorized_keys)
+        host.start_sshd(self.authorized_keys)
         return host
 
     def add_pod(self, host: TestHost, ip: str, host_ifname: str = "cali0test") -> Pod:
@@ -222,7 +223,7 @@ class Lab:
         host.kill()
 
     def start(self, host: TestHost) -> None:
-        host.start(self.host_key, self.authorized_keys)
+        host.start(self.authorized_keys)
 
     def remove_host(self, host: TestHost) -> None:
         host.stop()

@@ -20,16 +20,38 @@ class RemoteCommandFailed(RuntimeError):
         super().__init__(f"{name} on {host} exited {code}: {stderr.strip()[-2000:]}")
 
 
+class HostKeyMismatch(paramiko.SSHException):
+    pass
+
+
+class PinnedHostKey(paramiko.MissingHostKeyPolicy):
+    """pulumi-command's ``host_key``: the server must present exactly this key."""
+
+    def __init__(self, expected: str):
+        self.kind, self.blob = expected.split()[:2]
+
+    def missing_host_key(self, client, hostname, key) -> None:
+        if (key.get_name(), key.get_base64()) != (self.kind, self.blob):
+            raise HostKeyMismatch(f"{hostname} presented {key.get_name()} {key.get_base64()[:16]}..., "
+                                  f"not the pinned {self.kind} {self.blob[:16]}...")
+
+
 def _connect(conn: dict, attempts: int = 25) -> paramiko.SSHClient:
     key = paramiko.Ed25519Key.from_private_key(io.StringIO(conn["privateKey"])) if "OPENSSH" in conn["privateKey"] \
         else paramiko.PKey.from_private_key(io.StringIO(conn["privateKey"]))
+    if not conn.get("hostKey"):
+        # The program pins every node's key; an unpinned session is a bug.
+        raise AssertionError(f"connection to {conn['host']} has no hostKey: it would trust any machine")
     for attempt in range(attempts):
         client = paramiko.SSHClient()
-        client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+        client.set_missing_host_key_policy(PinnedHostKey(conn["hostKey"]))
         try:
             client.connect(conn["host"], port=int(conn.get("port", 22)), username=conn.get("user", "root"),
                            pkey=key, timeout=5, allow_agent=False, look_for_keys=False)
             return client
+        except HostKeyMismatch:
+            client.close()
+            raise
         except (OSError, socket.timeout, paramiko.SSHException):
             client.close()
             if attempt == attempts - 1:

@@ -11,8 +11,18 @@ import yaml
 from stacks.plan.runtime import RecordingMonitor, urn_name
 
 
+def script_of(command_line: str) -> str:
+    """The rendered script a node command runs (``as_root``'s ``bash -c``
+    argument), or the text itself when it already is a script."""
+    from components.remote import command
+
+    return command_line if command_line.startswith("#!") else command.script_of(command_line)
+
+
 def param(script: str, name: str) -> str:
-    """Value of an ``export NAME=...`` line of a rendered script, unquoted."""
+    """Value of an ``export NAME=...`` line of a rendered script (or of the
+    script inside a node command line), unquoted."""
+    script = script_of(script)
     marker = f"\nexport {name}="
     start = script.find(marker)
     assert start >= 0, f"{name} not in script"

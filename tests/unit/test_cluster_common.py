@@ -157,7 +157,7 @@ def test_dns_name_becomes_the_kubeconfig_server_and_a_san(stack_run):
     run = stack_run(spec, stack="budget")
     server = yaml.safe_load(run.outputs["kubeconfig"])["clusters"][0]["cluster"]["server"]
     assert server == "https://api.budget.example.org:6443"
-    config = yaml.safe_load(param(run.named("budget-vps-1-k3s-server").inputs["create"], "K3S_CONFIG"))
+    config = yaml.safe_load(param(run.named("budget-vps-1-k3s-server").script("create"), "K3S_CONFIG"))
     assert "api.budget.example.org" in config["tls-san"]
 
 
@@ -167,7 +167,7 @@ def test_kubeconfig_command_output_is_secret_and_unlogged(stack_run):
     assert "stdout" in seen["dev-kubeconfig"]
     cmd = run.named("dev-kubeconfig")
     assert cmd.inputs["logging"] == "none"
-    assert param(cmd.inputs["create"], "KUBECONFIG_PATH") == "/etc/rancher/k3s/k3s.yaml"
+    assert param(cmd.script("create"), "KUBECONFIG_PATH") == "/etc/rancher/k3s/k3s.yaml"
 
 
 def test_every_kubernetes_node_balances_over_every_control_plane(example_run):
@@ -176,10 +176,10 @@ def test_every_kubernetes_node_balances_over_every_control_plane(example_run):
     expected = [f"{n['name']} {n['mesh_ip']}:6443" for n in cps]
     for node in _k8s_nodes(run):
         lb = run.named(f"{stack}-{node['name']}-api-lb")
-        assert param(lb.inputs["create"], "BACKENDS").splitlines() == expected
-        assert param(lb.inputs["create"], "LB_PORT") == str(LOCAL_LB_PORT)
-        assert lb.inputs["update"] == lb.inputs["create"]
-        assert "api-lb: removed" in lb.inputs["delete"]
+        assert param(lb.script("create"), "BACKENDS").splitlines() == expected
+        assert param(lb.script("create"), "LB_PORT") == str(LOCAL_LB_PORT)
+        assert lb.script("update") == lb.script("create")
+        assert "api-lb: removed" in lb.script("delete")
         assert f"{stack}-mesh-{node['name']}-wg-apply" in {d.rsplit('::', 1)[-1] for d in lb.dependencies}
 
 
@@ -191,9 +191,9 @@ def test_kubeadm_balancers_check_readyz_and_k3s_balancers_tcp(example_run):
     expected = "readyz" if spec["distribution"] == "kubeadm" else "tcp"
     for node in _k8s_nodes(run):
         lb = run.named(f"{stack}-{node['name']}-api-lb")
-        assert param(lb.inputs["create"], "HEALTH_CHECK") == expected
-        assert "option httpchk GET /readyz" in lb.inputs["create"]
-        assert "check check-ssl verify none" in lb.inputs["create"]
+        assert param(lb.script("create"), "HEALTH_CHECK") == expected
+        assert "option httpchk GET /readyz" in lb.script("create")
+        assert "check check-ssl verify none" in lb.script("create")
 
 
 def test_the_balancer_refuses_an_unknown_health_check():
@@ -258,8 +258,8 @@ def test_contract_for_the_platform_layer():
         "api_host": "127.0.0.1", "api_port": 7445, "mesh_mtu": 1440,
         "pod_cidr": "10.244.0.0/16", "service_cidr": "10.96.0.0/12", "kube_proxy": False,
         "priority_classes": ["sovereign-platform-critical", "sovereign-platform", "sovereign-workload", "sovereign-batch"],
-        # 3 server joins, 2 member commands, 4 priority classes
-        "ready": 9, "provider_is_k8s": "Provider",
+        # 3 server joins, 2 member commands, 3 placements (labels, taints), 4 priority classes
+        "ready": 12, "provider_is_k8s": "Provider",
     }
     assert "kubeconfig" in run.secret_outputs and "external" not in run.secret_outputs
     assert run.outputs["external"].startswith("https://198.1")

@@ -61,6 +61,8 @@ def test_read_kubeconfig_prints_the_file_only(tmp_path):
 FAKE_CURL = r"""#!/usr/bin/env bash
 url="${*: -1}"
 echo "curl $*" >> "$FAKE_LOG"
+# FAKE_ETCD_DOWN=yes: the local etcd does not answer (curl: connection refused).
+if [ "${FAKE_ETCD_DOWN:-}" = yes ]; then exit 7; fi
 case "$*" in
   *member/list*)
     list=""
@@ -82,7 +84,15 @@ esac
 FAKE_KUBECTL = r"""#!/usr/bin/env bash
 if [ "$1" = "kubectl" ]; then shift; fi
 echo "kubectl $*" >> "$FAKE_LOG"
+# FAKE_API_DOWN=yes: the API does not answer (what a mesh outage looks like).
+if [ "${FAKE_API_DOWN:-}" = yes ] || { [ -n "${FAKE_FAIL_ON:-}" ] && [[ "$*" == *"$FAKE_FAIL_ON"* ]]; }; then
+  echo "The connection to the server was refused" >&2; exit 1
+fi
 case "$*" in
+  *"get node "*"--ignore-not-found -o name"*)
+    # FAKE_NODE_GONE=yes: the leaving node is not in the cluster (any more).
+    rest="${*#*get node }"
+    [ "${FAKE_NODE_GONE:-}" = yes ] || echo "node/${rest%% *}" ;;
   *annotate*) touch "$FAKE_DIR/removed" ;;
   *"get nodes -l"*"-o name"*) for cp in $FAKE_CPS; do echo "node/${cp%%:*}"; done ;;
   *"get nodes -l"*) for cp in $FAKE_CPS; do ready="${cp#*:}"; [ "$ready" = "$cp" ] && ready=True; echo "${cp%%:*} $ready"; done ;;
@@ -105,10 +115,11 @@ def stubs(tmp_path):
     return env, log
 
 
-def k3s_remove(env, *, members, unhealthy="", leaving="10.6.6.3", role="server", self_=False):
+def k3s_remove(env, *, members, unhealthy="", leaving="10.6.6.3", role="server", self_=False, **fake):
     script = render_script(ROOT / "k3s/scripts/k3s-member-remove.sh",
                            {"NODE_NAME": "vps-3", "NODE_IP": leaving, "K3S_ROLE": role, "SELF": self_})
-    return run_bash(script, env={**env, "FAKE_MEMBERS": members, "FAKE_UNHEALTHY": unhealthy, "FAKE_LEAVING": leaving})
+    return run_bash(script, env={**env, "FAKE_MEMBERS": members, "FAKE_UNHEALTHY": unhealthy, "FAKE_LEAVING": leaving,
+                                 **fake})
 
 
 def test_k3s_server_removal_refuses_to_break_quorum(stubs):
@@ -167,13 +178,13 @@ def test_k3s_agent_removal_skips_etcd(stubs):
     assert "curl" not in log.read_text()
 
 
-def kubeadm_remove(env, *, members, unhealthy="", cps="cp-1 cp-2 cp-3", stacked=True, self_=False):
+def kubeadm_remove(env, *, members, unhealthy="", cps="cp-1 cp-2 cp-3", stacked=True, self_=False, **fake):
     """``cps``: control planes, ``name`` (Ready) or ``name:False``."""
     script = render_script(ROOT / "kubeadm/scripts/kubeadm-member-remove.sh",
                            {"NODE_NAME": "cp-3", "NODE_IP": "10.42.3.1", "ROLE": "control-plane",
                             "STACKED_ETCD": stacked, "SELF": self_})
     return run_bash(script, env={**env, "FAKE_MEMBERS": members, "FAKE_UNHEALTHY": unhealthy,
-                                 "FAKE_LEAVING": "10.42.3.1", "FAKE_CPS": cps})
+                                 "FAKE_LEAVING": "10.42.3.1", "FAKE_CPS": cps, **fake})
 
 
 def test_kubeadm_stacked_removal_checks_quorum_then_removes_the_member_first(stubs):
@@ -213,6 +224,148 @@ def test_first_control_plane_leaving_by_itself(stubs):
 
 
 
+# -- an outage is never "already gone" nor "last member" (issue 11, item 7) ----
+
+def _touched(log) -> bool:
+    text = log.read_text()
+    return any(verb in text for verb in ("cordon", "drain", "delete node", "annotate", "member/remove"))
+
+
+def test_k3s_removal_with_the_api_down_changes_nothing(stubs):
+    env, log = stubs
+    out = k3s_remove(env, members="10.6.6.1 10.6.6.2 10.6.6.3", FAKE_API_DOWN="yes")
+    assert out.returncode == 1 and "nothing changed" in out.stderr and "mesh back" in out.stderr
+    assert not _touched(log)
+
+
+def test_k3s_first_server_with_etcd_down_is_not_the_last_member(stubs):
+    """Its own uninstall wipes /var/lib/rancher/k3s after this: an etcd that
+    does not answer must not pass for a one-member cluster."""
+    env, log = stubs
+    out = k3s_remove(env, members="10.6.6.3 10.6.6.1 10.6.6.2", self_=True, FAKE_ETCD_DOWN="yes")
+    assert out.returncode == 1 and "does not answer" in out.stderr
+    assert "last etcd member" not in out.stdout and not _touched(log)
+
+
+def test_a_node_already_gone_is_nothing_to_do(stubs):
+    env, log = stubs
+    out = k3s_remove(env, members="10.6.6.1 10.6.6.2", FAKE_NODE_GONE="yes")
+    assert out.returncode == 0 and "not in the cluster: nothing to do" in out.stdout
+    out = kubeadm_remove(env, members="10.42.1.1 10.42.2.1", FAKE_NODE_GONE="yes")
+    assert out.returncode == 0 and "not in the cluster: nothing to do" in out.stdout
+    assert not _touched(log)
+
+
+def test_kubeadm_removal_with_the_api_down_changes_nothing(stubs):
+    env, log = stubs
+    out = kubeadm_remove(env, members="10.42.1.1 10.42.2.1 10.42.3.1", FAKE_API_DOWN="yes")
+    assert out.returncode == 1 and "nothing changed" in out.stderr
+    assert not _touched(log)
+
+
+def test_first_control_plane_is_not_the_last_when_the_api_cannot_list_them(stubs):
+    """kubeadm reset (which wipes stacked etcd) follows a SELF success."""
+    env, log = stubs
+    out = kubeadm_remove(env, members="10.42.1.1 10.42.2.1 10.42.3.1", self_=True, FAKE_FAIL_ON="get nodes -l")
+    assert out.returncode != 0 and "nothing to hand over" not in out.stdout
+    assert not _touched(log)
+
+
+# -- dedicated etcd members: wipe only on a whole-cluster destroy ------------------
+
+FAKE_ETCDCTL = r"""#!/usr/bin/env bash
+# A stand-in etcdctl: FAKE_ETCD_UP lists the client URLs that answer.
+echo "etcdctl $*" >> "$FAKE_LOG"
+ep=""; args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --endpoints) ep="$2"; shift 2 ;;
+    --*=*) shift ;;
+    --*) shift 2 ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+up=false
+for u in $FAKE_ETCD_UP; do [ "$u" = "$ep" ] && up=true; done
+[ "$up" = true ] || { echo "context deadline exceeded" >&2; exit 1; }
+case "${args[*]}" in
+  "member list")
+    for ip in $FAKE_MEMBERS; do
+      [ -f "$FAKE_DIR/removed-$ip" ] && continue
+      echo "1${ip//./}, started, m-${ip}, https://${ip}:2380, https://${ip}:2379, false"
+    done ;;
+  "member remove"*) touch "$FAKE_DIR/removed-${FAKE_LEAVING}"; echo "Member removed" ;;
+  "endpoint health") echo "$ep is healthy" ;;
+esac
+"""
+
+ETCD_CLUSTER = ["etcd-a 10.42.1.1", "etcd-b 10.42.2.1", "etcd-c 10.42.3.1"]
+
+
+@pytest.fixture
+def etcd_member(tmp_path, stubs):
+    """A configured etcd member etcd-a (10.42.1.1) with data, in a sandbox."""
+    env, log = stubs
+    etcdctl = Path(env["PATH"].split(":")[0]) / "etcdctl"
+    etcdctl.write_text(FAKE_ETCDCTL)
+    etcdctl.chmod(0o755)
+    conf, data = tmp_path / "etc-etcd", tmp_path / "data"
+    (conf / "pki").mkdir(parents=True)
+    (conf / "pki" / "healthcheck-client.crt").write_text("CERT\n")
+    (data / "member" / "snap").mkdir(parents=True)
+    (data / "member" / "snap" / "db").write_text("the cluster's data\n")
+    sandbox = {**env, "CONF_DIR": str(conf), "RUN_DIR": str(tmp_path / "run"),
+               "SYSTEMD_DIR": str(tmp_path / "no-systemd"), "FAKE_LEAVING": "10.42.1.1",
+               "FAKE_MEMBERS": "10.42.1.1 10.42.2.1 10.42.3.1"}
+    return sandbox, log, conf, data
+
+
+def etcd_remove(env, **fake):
+    script = render_script(ROOT / "etcd/scripts/etcd-member-remove.sh", {
+        "ETCD_NAME": "etcd-a", "MESH_IP": "10.42.1.1", "CLUSTER": ETCD_CLUSTER, "DATA_DIR": env["DATA"]})
+    return run_bash(script, env={**env, **fake})
+
+
+def test_an_etcd_member_cut_off_from_its_peers_keeps_its_data(etcd_member):
+    env, log, conf, data = etcd_member
+    out = etcd_remove({**env, "DATA": str(data)}, FAKE_ETCD_UP="")
+    assert out.returncode == 1
+    assert "refusing to remove etcd-a: no other member answers" in out.stderr
+    assert "https://10.42.2.1:2379 https://10.42.3.1:2379" in out.stderr  # who was asked
+    assert "section Removing members" in out.stderr
+    assert (data / "member" / "snap" / "db").read_text() == "the cluster's data\n" and (conf / "pki").is_dir()
+
+
+def test_the_last_member_of_a_destroyed_cluster_is_wiped(etcd_member):
+    """The health gate's delete (etcd-teardown.sh) marks the first member;
+    with the mark, a member nobody answers is the end of the cluster."""
+    env, log, conf, data = etcd_member
+    mark = run_bash(render_script(ROOT / "etcd/scripts/etcd-teardown.sh"), env=env)
+    assert mark.returncode == 0 and (conf / "teardown").exists()
+    out = etcd_remove({**env, "DATA": str(data)}, FAKE_ETCD_UP="")
+    assert out.returncode == 0, out.stderr
+    assert "teardown mark present" in out.stdout and not data.exists() and not conf.exists()
+
+
+def test_the_health_gate_clears_an_old_teardown_mark(etcd_member):
+    env, log, conf, data = etcd_member
+    (conf / "teardown").write_text("old\n")
+    health = render_script(ROOT / "etcd/scripts/etcd-health.sh", {"ENDPOINTS": ["https://10.42.1.1:2379"], "TIMEOUT": 5})
+    out = run_bash(health, env={**env, "FAKE_ETCD_UP": "https://10.42.1.1:2379"})
+    assert out.returncode == 0, out.stderr
+    assert not (conf / "teardown").exists()
+    refused = etcd_remove({**env, "DATA": str(data)}, FAKE_ETCD_UP="")
+    assert refused.returncode == 1 and data.exists()
+
+
+def test_an_etcd_member_with_healthy_peers_is_removed_then_wiped(etcd_member):
+    env, log, conf, data = etcd_member
+    up = "https://10.42.2.1:2379 https://10.42.3.1:2379"
+    out = etcd_remove({**env, "DATA": str(data)}, FAKE_ETCD_UP=up)
+    assert out.returncode == 0, out.stderr
+    assert "member remove 1104211" in log.read_text() and not data.exists()
+
+
 def test_k3s_restore_procedure():
     text = (ROOT / "k3s/scripts/k3s-restore.sh").read_text()
     # reset on the first server from the snapshot (S3 settings from config.yaml), then rejoin the others
@@ -242,8 +395,7 @@ def first_server(tmp_path, env, *, peer_serves: bool, **extra_secrets):
     return run_bash(script, stdin=secrets_line(K3S_TOKEN="s3cret", **extra_secrets), env=sandbox)
 
 
-needs_no_systemd = pytest.mark.skipif(Path("/run/systemd/system").is_dir(),
-                                      reason="the sandboxed run would talk to this host's systemd")
+needs_no_systemd = pytest.mark.usefixtures("no_systemd")  # tests/conftest.py: a failure in CI
 
 
 @needs_no_systemd
@@ -356,3 +508,114 @@ def test_kubeadm_init_refuses_a_second_cluster(tmp_path, stubs):
     assert out.returncode == 1
     assert "refusing kubeadm init: control plane 10.42.241.1 already serves a cluster" in out.stderr
     assert "kubeadm init" not in log.read_text()
+
+
+# -- labels and taints of joined nodes, set in place (issue 11) --------------------
+
+FAKE_NODE_API = r'''
+import json, os, sys
+# A stand-in kubectl holding one node in a JSON file, as the API would.
+path = os.environ["FAKE_NODE"]
+node = json.load(open(path))
+args = [a for a in sys.argv[1:] if a not in ("kubectl", "--overwrite")]
+open(os.environ["FAKE_LOG"], "a").write("kubectl " + " ".join(sys.argv[1:]) + "\n")
+if os.environ.get("FAKE_API_DOWN") == "yes":
+    sys.exit("The connection to the server was refused")
+verb, kind, name, *rest = args
+assert kind == "node" and name == node["name"], args
+if verb == "get":
+    output = rest[rest.index("-o") + 1]
+    if output == "name":
+        print(f"node/{name}")
+    elif "annotations" in output:
+        key = output.split("annotations.", 1)[1].rstrip("}").replace("\\.", ".")
+        print(node["annotations"].get(key, ""), end="")
+    else:
+        print("".join(f"{t['key']}:{t['effect']}\n" for t in node["taints"]), end="")
+elif verb in ("label", "annotate"):
+    field = "labels" if verb == "label" else "annotations"
+    for a in rest:
+        if a.endswith("-") and "=" not in a:
+            node[field].pop(a[:-1], None)
+        else:
+            k, v = a.split("=", 1)
+            node[field][k] = v
+elif verb == "taint":
+    for a in rest:
+        remove = a.endswith("-")
+        key_value, effect = a.rstrip("-").rsplit(":", 1)
+        key, _, value = key_value.partition("=")
+        kept = [t for t in node["taints"] if (t["key"], t["effect"]) != (key, effect)]
+        if remove and len(kept) == len(node["taints"]):
+            sys.exit(f'error: taint "{key}:{effect}" not found')
+        node["taints"] = kept + ([] if remove else [{"key": key, "value": value, "effect": effect}])
+json.dump(node, open(path, "w"))
+'''
+
+
+@pytest.fixture
+def node_api(tmp_path):
+    import json
+    import sys
+
+    bin_dir = tmp_path / "api-bin"
+    bin_dir.mkdir()
+    kubectl = bin_dir / "kubectl"
+    kubectl.write_text(f"#!{sys.executable}\n{FAKE_NODE_API}")
+    kubectl.chmod(0o755)
+    state = tmp_path / "node.json"
+    # Registered by the kubelet: its own labels, and one set by somebody else.
+    state.write_text(json.dumps({"name": "gpu-1", "labels": {"kubernetes.io/hostname": "gpu-1", "team": "theirs"},
+                                 "annotations": {}, "taints": []}))
+    log = tmp_path / "log"
+    log.touch()
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_NODE": str(state), "FAKE_LOG": str(log)}
+    return env, lambda: json.loads(state.read_text())
+
+
+def place(env, labels, taints, **extra):
+    script = render_script(ROOT / "common/scripts/node-placement.sh", {
+        "NODE_NAME": "gpu-1", "LABELS": labels, "TAINTS": taints, "KUBECTL": "kubectl",
+        "KUBECONFIG": "/etc/kubernetes/admin.conf", "WAIT_SECONDS": 2})
+    return run_bash(script, env={**env, **extra})
+
+
+def test_placement_sets_labels_and_taints_and_removes_only_its_own(node_api):
+    env, node = node_api
+    first = place(env, ["sovereign.cloud/gpu=true", "zone=a"], ["nvidia.com/gpu=present:NoSchedule", "spot:NoExecute"])
+    assert first.returncode == 0, first.stderr
+    state = node()
+    assert state["labels"] == {"kubernetes.io/hostname": "gpu-1", "team": "theirs",
+                               "sovereign.cloud/gpu": "true", "zone": "a"}
+    assert {(t["key"], t["value"], t["effect"]) for t in state["taints"]} == {
+        ("nvidia.com/gpu", "present", "NoSchedule"), ("spot", "", "NoExecute")}
+    # The spec changes: a label leaves, a value changes, a taint leaves, one changes effect.
+    second = place(env, ["zone=b"], ["nvidia.com/gpu=present:NoExecute"])
+    assert second.returncode == 0, second.stderr
+    state = node()
+    assert state["labels"] == {"kubernetes.io/hostname": "gpu-1", "team": "theirs", "zone": "b"}
+    assert [(t["key"], t["effect"]) for t in state["taints"]] == [("nvidia.com/gpu", "NoExecute")]
+    assert "removed: sovereign.cloud/gpu nvidia.com/gpu:NoSchedule spot:NoExecute" in second.stdout
+    # Everything left the spec: what it set goes, the rest stays.
+    third = place(env, [], [])
+    assert third.returncode == 0, third.stderr
+    assert node()["labels"] == {"kubernetes.io/hostname": "gpu-1", "team": "theirs"} and node()["taints"] == []
+
+
+def test_placement_skips_a_recorded_taint_somebody_already_removed(node_api):
+    env, node = node_api
+    assert place(env, [], ["maintenance:NoSchedule"]).returncode == 0
+    state = node()
+    state["taints"] = []
+    import json
+
+    (Path(env["FAKE_NODE"])).write_text(json.dumps(state))
+    again = place(env, [], [])
+    assert again.returncode == 0, again.stderr
+
+
+def test_placement_fails_when_the_api_does_not_answer(node_api):
+    env, node = node_api
+    out = place(env, ["zone=a"], [], FAKE_API_DOWN="yes")
+    assert out.returncode == 1 and "not registered after 2s" in out.stderr
+    assert "zone" not in node()["labels"]

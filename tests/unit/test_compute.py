@@ -61,7 +61,8 @@ def test_hetzner_server_inputs(stack_run):
     assert rules[("tcp", "22")] == ["0.0.0.0/0"]
     assert rules[("udp", "51820")] == ["0.0.0.0/0", "::/0"]
     assert ("tcp", "443") in rules and ("tcp", "80") in rules
-    assert ("tcp", "6443") not in rules  # the API is reached over the mesh only
+    # The API for the operators and CI of kubernetes.apiSourceCidrs (dev: one address).
+    assert rules[("tcp", "6443")] == ["203.0.113.10/32"]
 
 
 def test_hetzner_spread_groups_hold_at_most_ten(stack_run):
@@ -144,7 +145,7 @@ def test_hetzner_private_network_lowers_the_mesh_mtu_to_its_underlay(stack_run):
     spec["nodeGroups"]["main"]["privateNetwork"] = True
     run = stack_run(spec, stack="dev")
     assert run.outputs["meshMtu"] == 1390
-    script = run.named("dev-mesh-main-1-wg-apply").inputs["create"]
+    script = run.named("dev-mesh-main-1-wg-apply").script("create")
     assert "export MTU=1390" in script
 
 
@@ -164,7 +165,7 @@ def scaleway_private_spec() -> dict:
 
 def _peer_endpoints(run, node: str) -> dict[str, str]:
     """Mesh IP -> endpoint in the PEERS of ``node``'s wg-apply script."""
-    script = run.named(f"dev-mesh-{node}-wg-apply").inputs["create"]
+    script = run.named(f"dev-mesh-{node}-wg-apply").script("create")
     block = script.split("export PEERS='", 1)[1].split("'", 1)[0]
     return {line.split()[2].split("/")[0]: line.split()[1] for line in block.splitlines() if line.strip()}
 

@@ -234,7 +234,7 @@ def test_member_config_listens_on_the_mesh_ip_only_with_client_certificates(ip):
 
 def test_every_member_runs_the_mesh_only_config(run, mesh_ips):
     for node in ETCD_NODES:
-        script = run.named(f"prod-etcd-{node}-etcd").inputs["create"]
+        script = run.named(f"prod-etcd-{node}-etcd").script("create")
         assert param(script, "MESH_IP") == mesh_ips[node]
         assert_mesh_only_config(yaml.safe_load(param(script, "ETCD_CONFIG")), node, mesh_ips[node])
 
@@ -251,7 +251,7 @@ def test_members_join_one_at_a_time_and_the_health_gate_waits_for_all(run, mesh_
         assert member_deps & set(members) == ({members[i - 1]} if i else set()), name
     health = run.named("prod-etcd-health")
     assert deps(run, health) >= set(members)
-    assert param(health.inputs["create"], "ENDPOINTS").splitlines() == \
+    assert param(health.script("create"), "ENDPOINTS").splitlines() == \
         [f"https://{mesh_ips[n]}:{CLIENT_PORT}" for n in ETCD_NODES]
     for node in ETCD_NODES:
         assert f"prod-etcd-{node}-etcd" in deps(run, run.named(f"prod-etcd-{node}-etcd-snapshots"))
@@ -264,7 +264,7 @@ def test_the_health_gate_is_what_kubernetes_waits_for(run):
 def test_deleting_a_member_removes_that_member_safely(run, mesh_ips):
     body = (SCRIPTS / "etcd-member-remove.sh").read_text().split("\n", 1)[1]
     for node in ETCD_NODES:
-        delete = run.named(f"prod-etcd-{node}-etcd").inputs["delete"]
+        delete = run.named(f"prod-etcd-{node}-etcd").script("delete")
         assert delete.endswith(body), f"{node}: the delete script is not etcd-member-remove.sh"
         assert param(delete, "ETCD_NAME") == node
         assert param(delete, "MESH_IP") == mesh_ips[node]
@@ -274,7 +274,7 @@ def test_deleting_a_member_removes_that_member_safely(run, mesh_ips):
 
 def test_snapshots_follow_the_default_schedule_on_every_member(run):
     for node in ETCD_NODES:
-        script = run.named(f"prod-etcd-{node}-etcd-snapshots").inputs["create"]
+        script = run.named(f"prod-etcd-{node}-etcd-snapshots").script("create")
         assert param(script, "SCHEDULE") == "0 */6 * * *"
         assert param(script, "INTERVAL_SECONDS") == str(6 * 3600)
         assert param(script, "S3") == "false"

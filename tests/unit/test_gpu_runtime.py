@@ -6,7 +6,6 @@ plugin using it, and the node script itself run with stub tools."""
 from __future__ import annotations
 
 import copy
-import hashlib
 import os
 import subprocess
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 from components.cluster.common.gpu_runtime import TOOLKIT_VERSION, host_duties
 from components.remote.script import render_script
 from components.spec import parse_cluster_spec
-from tests.stack_runner import example_spec, run_spec
+from tests.stack_runner import example_spec, run_spec, host_key_for
 from tests.unit.platform_support import releases, run_platform, written_objects
 from tests.unit.test_schema_platform_objects import validate_object
 
@@ -47,7 +46,7 @@ def k3s_with_gpu(**gpu) -> dict:
     spec["nodeGroups"]["gpu"] = {
         "provider": "existing", "region": "lab", "roles": ["worker"], "sshUser": "admin",
         "gpus": [{"name": "nvidia.com/GA102GL_A40", "count": 2}],
-        "hosts": [{"name": "gpu-1", "address": "192.0.2.20"}],
+        "hosts": [{"name": "gpu-1", "address": "192.0.2.20", "hostKey": host_key_for("gpu-1")}],
     }
     spec.setdefault("addons", {})["gpu"] = {"enabled": True, **copy.deepcopy(gpu)}
     return spec
@@ -73,8 +72,8 @@ def test_kubeadm_gpu_workers_prepare_the_runtime_before_joining(prod):
         assert f"prod-{node}-k8s-packages" in deps(prod, gpu)
         assert f"prod-{node}-gpu-runtime" in deps(prod, prod.named(f"prod-{node}-kubeadm-join"))
         assert gpu.parent_urn == prod.named("prod").urn
-        script = gpu.inputs["create"]
-        assert gpu.inputs["update"] == script
+        script = gpu.script("create")
+        assert gpu.script("update") == script
         assert param(script, "RUNTIME") == "containerd"
         assert param(script, "CHECK_DRIVER") == "true" and param(script, "INSTALL_TOOLKIT") == "true"
         assert param(script, "TOOLKIT_VERSION") == TOOLKIT_VERSION
@@ -87,11 +86,18 @@ def test_kubeadm_gpu_workers_prepare_the_runtime_before_joining(prod):
 
 def test_kubeadm_runtime_is_set_again_whenever_containerd_config_is_rewritten(prod):
     # kubeadm-packages.sh rewrites config.toml (without the nvidia runtime)
-    # whenever it runs: a change of its script replaces the GPU command.
+    # whenever it runs: a change of its script runs the GPU step again, as
+    # an update of the same script (never a trigger, i.e. a replacement).
+    spec = example_spec("prod")
+    spec["version"] = "1.31.5"  # a new packages script, the same GPU script
+    after = run_spec(spec, stack="prod")
     for node in GPU_WORKERS:
-        packages = prod.named(f"prod-{node}-k8s-packages")
-        digest = hashlib.sha256(packages.inputs["create"].encode()).hexdigest()
-        assert prod.named(f"prod-{node}-gpu-runtime").inputs["triggers"] == [digest]
+        assert (prod.named(f"prod-{node}-k8s-packages").script("create")
+                != after.named(f"prod-{node}-k8s-packages").script("create"))
+        old, new = prod.named(f"prod-{node}-gpu-runtime"), after.named(f"prod-{node}-gpu-runtime")
+        assert old.script("create") == new.script("create")
+        assert old.inputs["create"] != new.inputs["create"] and new.inputs["update"] == new.inputs["create"]
+        assert not old.inputs.get("triggers") and not new.inputs.get("triggers")
 
 
 def test_nodes_without_gpus_have_no_gpu_command_and_wait_for_none(prod):
@@ -108,7 +114,7 @@ def test_k3s_gpu_agent_gets_the_toolkit_before_k3s_starts(k3s):
     assert "budget-mesh-gpu-1-wg-apply" in deps(k3s, gpu)
     agent = k3s.named("budget-gpu-1-k3s-agent")
     assert "budget-gpu-1-gpu-runtime" in deps(k3s, agent)
-    script = gpu.inputs["create"]
+    script = gpu.script("create")
     # K3s writes its own containerd config (nvidia runtime auto-detected at
     # start): nothing to rewrite it, so nothing to re-run on.
     assert param(script, "RUNTIME") == "k3s" and not gpu.inputs.get("triggers")
@@ -129,7 +135,7 @@ def test_k3s_gpu_server_waits_for_its_runtime_too():
 def test_airgapped_gpu_nodes_take_the_toolkit_from_the_artifacts():
     spec = example_spec("prod")
     spec["kubernetes"]["airgap"] = {"enabled": True, "artifactsDir": "/srv/airgap"}
-    script = run_spec(spec, stack="prod").named("prod-gpu-gra-1-gpu-runtime").inputs["create"]
+    script = run_spec(spec, stack="prod").named("prod-gpu-gra-1-gpu-runtime").script("create")
     assert param(script, "AIRGAP") == "true" and param(script, "ARTIFACTS_DIR") == "/srv/airgap"
 
 
@@ -168,7 +174,7 @@ def test_operator_mode_owns_driver_and_toolkit_no_node_command():
 def test_operator_with_the_host_driver_only_checks_it():
     run = run_spec(prod_with(mode="operator", values={"driver": {"enabled": False}}), stack="prod")
     assert set(gpu_commands(run)) == {f"prod-{n}-gpu-runtime" for n in GPU_WORKERS}
-    script = run.named("prod-gpu-paris-1-gpu-runtime").inputs["create"]
+    script = run.named("prod-gpu-paris-1-gpu-runtime").script("create")
     assert param(script, "CHECK_DRIVER") == "true" and param(script, "INSTALL_TOOLKIT") == "false"
     assert "prod-gpu-paris-1-gpu-runtime" in deps(run, run.named("prod-gpu-paris-1-kubeadm-join"))
 

@@ -4,7 +4,6 @@ stacked-etcd variant: dependency graph, documents, secrets, removal paths."""
 from __future__ import annotations
 
 import base64
-import hashlib
 
 import pytest
 import yaml
@@ -61,7 +60,7 @@ def test_init_runs_once_on_the_first_control_plane(run):
     assert deps(run, init) >= {"prod-cp-paris-1-k8s-packages", "prod-cp-paris-1-api-lb"}
     assert not any(d.endswith(("-kubeadm-join", "-kubeadm-init", "-member")) for d in deps(run, init))
     assert len([r for r in run.resources if r.name.endswith("-kubeadm-init")]) == 1
-    script = init.inputs["create"]
+    script = init.script("create")
     assert param(script, "OTHER_CONTROL_PLANES") == "10.42.241.1"
     assert param(script, "EXTERNAL_ETCD") == "true"
     assert 'kubeadm init --config "${KUBE_DIR}/kubeadm-init.yaml" --upload-certs' in script
@@ -76,15 +75,15 @@ def test_init_runs_once_on_the_first_control_plane(run):
 def test_control_planes_join_one_at_a_time_with_the_certificate_key(run):
     join = run.named("prod-cp-sbg-1-kubeadm-join")
     assert deps(run, join) >= {"prod-cp-sbg-1-join-credentials", "prod-cp-sbg-1-k8s-packages", "prod-cp-sbg-1-api-lb"}
-    d = docs(join.inputs["create"])["JoinConfiguration"]
+    d = docs(join.script("create"))["JoinConfiguration"]
     assert d["controlPlane"]["certificateKey"] == CERTIFICATE_KEY_PLACEHOLDER
     assert d["controlPlane"]["localAPIEndpoint"]["advertiseAddress"] == "10.42.241.1"
     assert d["discovery"]["bootstrapToken"]["caCertHashes"] == [fake_ca_cert_hash("prod-cp-paris-1-kubeadm-init").strip()]
-    assert param(join.inputs["create"], "ROLE") == "control-plane"
+    assert param(join.script("create"), "ROLE") == "control-plane"
     # Its credentials step uploads the control-plane certificates.
     credentials = run.named("prod-cp-sbg-1-join-credentials")
-    assert param(credentials.inputs["create"], "ROLE") == "control-plane"
-    assert "kubeadm init phase upload-certs --upload-certs" in param(credentials.inputs["create"], "REFRESH_SCRIPT")
+    assert param(credentials.script("create"), "ROLE") == "control-plane"
+    assert "kubeadm init phase upload-certs --upload-certs" in param(credentials.script("create"), "REFRESH_SCRIPT")
     # Every joiner, and only the joiners, has its own credentials step.
     assert {r.name for r in run.resources if r.name.endswith("-join-credentials")} == {
         f"prod-{n}-join-credentials" for n in CPS[1:] + WORKERS}
@@ -100,7 +99,7 @@ def test_workers_depend_on_the_first_control_plane_only(run):
         assert not d & others
         assert not d & ({f"prod-{n}-join-credentials" for n in CPS[1:] + WORKERS} - {f"prod-{worker}-join-credentials"})
         assert not d & etcd_ready_names(run)
-        doc = docs(join.inputs["create"])["JoinConfiguration"]
+        doc = docs(join.script("create"))["JoinConfiguration"]
         assert "controlPlane" not in doc
         assert doc["discovery"]["bootstrapToken"]["apiServerEndpoint"] == "127.0.0.1:7445"
 
@@ -118,47 +117,65 @@ def test_each_join_refreshes_its_own_credentials_on_the_first_control_plane_righ
         # it runs last, so the join starts with freshly refreshed credentials.
         extra = deps(run, join) - deps(run, credentials) - {credentials.name}
         assert not [d for d in extra if run.named(d).type == "command:remote:Command"], extra
-        mark = credentials.inputs["create"]
+        mark = credentials.script("create")
         assert param(mark, "STEP") == "mark" and param(mark, "NODE_NAME") == node
         assert param(mark, "ROLE") == ("control-plane" if node in CPS else "worker")
         assert param(mark, "STATE_DIR") == "/etc/kubernetes/sovereign-joins"
         assert param(param(mark, "REFRESH_SCRIPT"), "STATE_DIR") == "/etc/kubernetes/sovereign-joins"
         assert param(param(mark, "REFRESH_SCRIPT"), "TOKEN_TTL_SECONDS") == "7200"
         # A trigger change updates it (the mark again); it is never replaced.
-        assert credentials.inputs["update"] == mark
-        forget = credentials.inputs["delete"]
+        assert credentials.script("update") == mark
+        forget = credentials.script("delete")
         assert param(forget, "STEP") == "forget" and param(forget, "NODE_NAME") == node
 
 
 def test_credentials_run_again_whenever_their_join_does(run):
-    """A replaced machine (new address) or a new join script re-runs the join;
-    the same triggers re-run its credentials step first."""
+    """A new join script (here: a label of gpu-paris-1) re-runs the join;
+    the same change re-runs its credentials step first, as an update (a
+    trigger would replace it), and leaves the other joiners alone."""
+    spec = example_spec("prod")
+    spec["nodeGroups"]["gpu-paris"]["labels"] = {"sovereign.cloud/team": "data"}
+    after = run_spec(spec, stack="prod")
     for node in CPS[1:] + WORKERS:
-        credentials = run.named(f"prod-{node}-join-credentials")
-        join = run.named(f"prod-{node}-kubeadm-join")
-        assert credentials.inputs["triggers"] == [
-            join.inputs["connection"]["host"], hashlib.sha256(join.inputs["create"].encode()).hexdigest()]
+        old, new = run.named(f"prod-{node}-join-credentials"), after.named(f"prod-{node}-join-credentials")
+        join_changed = (run.named(f"prod-{node}-kubeadm-join").inputs["create"]
+                        != after.named(f"prod-{node}-kubeadm-join").inputs["create"])
+        assert join_changed == (node == "gpu-paris-1"), node
+        assert (old.inputs["create"] != new.inputs["create"]) == join_changed, node
+        assert old.inputs["update"] == old.inputs["create"] and new.inputs["update"] == new.inputs["create"]
+        assert not old.inputs.get("triggers") and not new.inputs.get("triggers")
+        # The script itself is the same: only its re-run argument moved.
+        assert old.script("create") == new.script("create")
 
 
-def test_the_member_clears_the_pending_join_after_every_credentials_run(run):
+def test_the_member_clears_the_pending_join_after_every_credentials_run(run, monkeypatch):
+    from stacks.plan.fakes.registry import FAKE_STDOUT
+
     for node in CPS[1:] + WORKERS:
         credentials = run.named(f"prod-{node}-join-credentials")
         member = run.named(f"prod-{node}-member")
         assert f"prod-{node}-kubeadm-join" in deps(run, member)
-        # Its trigger is the credentials' output, new at every run of them.
-        assert member.inputs["triggers"] == [credentials.outputs["stdout"]]
         assert credentials.outputs["stdout"].startswith(f"prod-{node}: pending since")
         assert credentials.name in deps(run, member)
         # Updated, never replaced: replacing a member deletes it (removes the node).
-        assert member.inputs["update"] == member.inputs["create"]
-        assert param(member.inputs["create"], "NODE_NAME") == node
-        assert param(member.inputs["create"], "STATE_DIR") == "/etc/kubernetes/sovereign-joins"
+        assert member.script("update") == member.script("create") and not member.inputs.get("triggers")
+        assert param(member.script("create"), "NODE_NAME") == node
+        assert param(member.script("create"), "STATE_DIR") == "/etc/kubernetes/sovereign-joins"
+    # The credentials print a new time at every run: the member then runs
+    # again (an update), and nothing else about it changes.
+    original = FAKE_STDOUT["-join-credentials"]
+    monkeypatch.setitem(FAKE_STDOUT, "-join-credentials", lambda name: original(name).replace("plan time", "later"))
+    again = run_spec(example_spec("prod"), stack="prod")
+    for node in CPS[1:] + WORKERS:
+        old, new = run.named(f"prod-{node}-member"), again.named(f"prod-{node}-member")
+        assert old.inputs["create"] != new.inputs["create"] and old.script("create") == new.script("create")
+        assert {k for k in old.inputs if old.inputs[k] != new.inputs.get(k)} == {"create", "update"}
 
 
 def test_labels_and_taints_of_prod_nodes(run):
     def registration(name):
         cmd = run.named(f"prod-{name}-kubeadm-join") if name != "cp-paris-1" else run.named("prod-cp-paris-1-kubeadm-init")
-        d = docs(cmd.inputs["create"])
+        d = docs(cmd.script("create"))
         return (d.get("JoinConfiguration") or d["InitConfiguration"])["nodeRegistration"]
 
     def labels(reg):
@@ -190,7 +207,7 @@ def test_etcd_nodes_are_not_kubernetes_nodes(run):
 
 
 def test_packages_are_pinned_and_containerd_uses_systemd_cgroups(run):
-    script = run.named("prod-gpu-gra-1-k8s-packages").inputs["create"]
+    script = run.named("prod-gpu-gra-1-k8s-packages").script("create")
     assert param(script, "K8S_VERSION") == "1.31.4" and param(script, "K8S_MINOR") == "v1.31"
     assert "https://pkgs.k8s.io/core:/stable:/${K8S_MINOR}/deb/" in script
     assert "SystemdCgroup = true" in script and "apt-mark hold kubelet kubeadm kubectl" in script
@@ -209,7 +226,7 @@ def test_tokens_and_keys_are_secrets_in_the_right_formats(run):
     for name in ["prod-cp-paris-1-kubeadm-init", *credentials] + [f"prod-{n}-kubeadm-join" for n in CPS[1:] + WORKERS]:
         cmd = run.named(name)
         assert "stdin" in cmd.secret_paths
-        assert TOKEN_PLACEHOLDER in cmd.inputs["create"] or name in credentials
+        assert TOKEN_PLACEHOLDER in cmd.script("create") or name in credentials
     for name in credentials:
         stdin = run.named(name).inputs["stdin"]
         assert [line.split("=", 1)[0] for line in stdin.splitlines()] == ["BOOTSTRAP_TOKEN"]
@@ -220,21 +237,21 @@ def test_tokens_and_keys_are_secrets_in_the_right_formats(run):
 
 def test_removal_paths(run):
     member = run.named("prod-cp-sbg-1-member")
-    delete = member.inputs["delete"]
+    delete = member.script("delete")
     assert param(delete, "ROLE") == "control-plane" and param(delete, "STACKED_ETCD") == "false"
     assert "it is the last Ready control plane" in delete
     assert "prod-cp-sbg-1-kubeadm-join" in deps(run, member)
-    assert "kubeadm reset --force" in run.named("prod-cp-sbg-1-kubeadm-join").inputs["delete"]
-    assert param(run.named("prod-gpu-gra-1-member").inputs["delete"], "ROLE") == "worker"
+    assert "kubeadm reset --force" in run.named("prod-cp-sbg-1-kubeadm-join").script("delete")
+    assert param(run.named("prod-gpu-gra-1-member").script("delete"), "ROLE") == "worker"
     # The first control plane has no member command: its reset leaves first.
-    leave = param(run.named("prod-cp-paris-1-kubeadm-init").inputs["delete"], "LEAVE_SCRIPT")
+    leave = param(run.named("prod-cp-paris-1-kubeadm-init").script("delete"), "LEAVE_SCRIPT")
     assert param(leave, "SELF") == "true" and param(leave, "NODE_NAME") == "cp-paris-1"
-    assert param(run.named("prod-cp-sbg-1-kubeadm-join").inputs["delete"], "LEAVE_SCRIPT") == ""
+    assert param(run.named("prod-cp-sbg-1-kubeadm-join").script("delete"), "LEAVE_SCRIPT") == ""
 
 
 def test_kubeconfig_comes_from_the_first_control_plane(run):
     cmd = run.named("prod-kubeconfig")
-    assert param(cmd.inputs["create"], "KUBECONFIG_PATH") == "/etc/kubernetes/admin.conf"
+    assert param(cmd.script("create"), "KUBECONFIG_PATH") == "/etc/kubernetes/admin.conf"
     assert "prod-cp-paris-1-kubeadm-init" in deps(run, cmd)
     assert "kubeconfig" in run.secret_outputs
 
@@ -242,13 +259,13 @@ def test_kubeconfig_comes_from_the_first_control_plane(run):
 def test_stacked_etcd_variant():
     run = run_spec(stacked_prod_spec(), stack="prod")
     init = run.named("prod-cp-paris-1-kubeadm-init")
-    assert "local" in docs(init.inputs["create"])["ClusterConfiguration"]["etcd"]
-    assert param(init.inputs["create"], "EXTERNAL_ETCD") == "false"
+    assert "local" in docs(init.script("create"))["ClusterConfiguration"]["etcd"]
+    assert param(init.script("create"), "EXTERNAL_ETCD") == "false"
     # Control planes join one after another, each with credentials refreshed
     # when its turn comes.
     assert "prod-cp-sbg-1-member" in deps(run, run.named("prod-cp-fsn-1-kubeadm-join"))
     assert "prod-cp-sbg-1-member" in deps(run, run.named("prod-cp-fsn-1-join-credentials"))
-    delete = run.named("prod-cp-fsn-1-member").inputs["delete"]
+    delete = run.named("prod-cp-fsn-1-member").script("delete")
     assert param(delete, "STACKED_ETCD") == "true"
     assert delete.index("quorum needs") < delete.index("member/remove") < delete.index("kubectl drain")
     stdin = run.named("prod-cp-sbg-1-kubeadm-join").inputs["stdin"]
@@ -260,7 +277,7 @@ def test_kubeadm_init_prints_neither_token_nor_certificate_key():
     told not to; its stderr would land in Pulumi state and the console."""
     with additional_secret_outputs() as seen:
         run = run_spec(example_spec("prod"), stack="prod")
-    script = run.named("prod-cp-paris-1-kubeadm-init").inputs["create"]
+    script = run.named("prod-cp-paris-1-kubeadm-init").script("create")
     init_line = next(line for line in script.splitlines() if line.startswith("kubeadm init "))
     continued = script[script.index(init_line):].split("\n", 2)
     assert "--skip-token-print" in " ".join(continued[:2])
@@ -277,11 +294,11 @@ def test_dedicated_etcd_takes_snapshots_to_s3_and_installs_air_gapped():
     run = run_spec_with_secrets(spec, stack="prod", etcdS3AccessKey="AKIAPRODETCD",
                                 etcdS3SecretKey="s3-secret-of-prod-etcd")
     for node in ETCD_NODES:
-        member = run.named(f"prod-etcd-{node}-etcd").inputs["create"]
+        member = run.named(f"prod-etcd-{node}-etcd").script("create")
         assert param(member, "AIRGAP") == "true" and param(member, "ARTIFACTS_DIR") == "/srv/airgap"
         snapshots = run.named(f"prod-etcd-{node}-etcd-snapshots")
-        assert param(snapshots.inputs["create"], "INTERVAL_SECONDS") == str(4 * 3600)
-        assert param(snapshots.inputs["create"], "S3") == "true"
+        assert param(snapshots.script("create"), "INTERVAL_SECONDS") == str(4 * 3600)
+        assert param(snapshots.script("create"), "S3") == "true"
         assert "stdin" in snapshots.secret_paths
         keys = {k: base64.b64decode(v).decode() for k, v in
                 (line.split("=", 1) for line in snapshots.inputs["stdin"].splitlines())}

@@ -173,12 +173,12 @@ def test_kube_proxy_serves_node_ports_on_mesh_addresses_only():
 
 def test_init_carries_the_kube_proxy_configuration_unless_the_cni_replaces_it(stack_run):
     run = stack_run(example_spec("prod"), stack="prod")
-    docs = list(yaml.safe_load_all(param(run.named("prod-cp-paris-1-kubeadm-init").inputs["create"], "KUBEADM_CONFIG")))
+    docs = list(yaml.safe_load_all(param(run.named("prod-cp-paris-1-kubeadm-init").script("create"), "KUBEADM_CONFIG")))
     assert [d for d in docs if d["kind"] == "KubeProxyConfiguration"] == [kube_proxy_configuration(
         KubeadmSettings.from_spec(ClusterSpec.model_validate(example_spec("prod")), external_etcd=True))]
     spec = example_spec("prod")
     spec["kubernetes"]["kubeProxy"] = False
     spec["network"]["cni"] = "cilium"
     run = stack_run(spec, stack="prod")
-    docs = list(yaml.safe_load_all(param(run.named("prod-cp-paris-1-kubeadm-init").inputs["create"], "KUBEADM_CONFIG")))
+    docs = list(yaml.safe_load_all(param(run.named("prod-cp-paris-1-kubeadm-init").script("create"), "KUBEADM_CONFIG")))
     assert not [d for d in docs if d["kind"] == "KubeProxyConfiguration"]

@@ -10,7 +10,7 @@ import pytest
 
 from components.spec import SpecError, parse_cluster_spec
 from components.topology.plan import plan_nodes
-from tests.stack_runner import example_spec
+from tests.stack_runner import example_spec, host_key_for
 
 
 def ips(spec: dict) -> dict[str, str]:
@@ -20,7 +20,7 @@ def ips(spec: dict) -> dict[str, str]:
 def onprem_spec(hosts: list[str]) -> dict:
     spec = example_spec("prod")
     spec["nodeGroups"]["onprem-paris"]["hosts"] = [
-        {"name": h, "address": f"192.0.2.{10 + i}"} for i, h in enumerate(hosts)
+        {"name": h, "address": f"192.0.2.{10 + i}", "hostKey": host_key_for(h)} for i, h in enumerate(hosts)
     ]
     return spec
 

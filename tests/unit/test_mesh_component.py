@@ -29,15 +29,15 @@ def test_every_node_gets_keys_then_config(example_run):
         assert key.urn in apply.dependencies
         assert firewall.urn in key.dependencies
         assert baseline.urn in firewall.dependencies
-        assert apply.inputs["update"] == apply.inputs["create"]  # peer changes go live
-        assert "wg-quick down" in apply.inputs["delete"]
+        assert apply.script("update") == apply.script("create")  # peer changes go live
+        assert "wg-quick down" in apply.script("delete")
 
 
 def test_peers_cover_every_other_node_with_its_key(example_run):
     stack, _, run = example_run
     nodes = {n["name"]: n for n in run.outputs["nodes"]}
     for name, node in nodes.items():
-        script = run.named(f"{stack}-mesh-{name}-wg-apply").inputs["create"]
+        script = run.named(f"{stack}-mesh-{name}-wg-apply").script("create")
         peers = [line.split() for line in param(script, "PEERS").splitlines()]
         assert len(peers) == len(nodes) - 1
         by_ip = {p[2]: p for p in peers}
@@ -53,10 +53,10 @@ def test_nat_host_is_dialled_by_nobody_and_keeps_alive(stack_run):
     run = stack_run(example_spec("prod"), stack="prod")
     nodes = {n["name"]: n for n in run.outputs["nodes"]}
     nat_ip = nodes["onprem-paris-1"]["mesh_ip"]
-    cp_script = run.named("prod-mesh-cp-paris-1-wg-apply").inputs["create"]
+    cp_script = run.named("prod-mesh-cp-paris-1-wg-apply").script("create")
     to_nat = next(l.split() for l in param(cp_script, "PEERS").splitlines() if f"{nat_ip}/32" in l)
     assert to_nat[1] == "-" and to_nat[3] == "25"
-    nat_script = run.named("prod-mesh-onprem-paris-1-wg-apply").inputs["create"]
+    nat_script = run.named("prod-mesh-onprem-paris-1-wg-apply").script("create")
     assert all(l.split()[3] == "25" and l.split()[1] != "-" for l in param(nat_script, "PEERS").splitlines())
 
 
@@ -66,12 +66,12 @@ def test_mesh_mtu_output_follows_the_underlay(stack_run):
     spec["nodeGroups"]["onprem-paris"]["hosts"][0]["underlayMtu"] = 1400
     run = stack_run(spec, stack="prod")
     assert run.outputs["meshMtu"] == 1340
-    assert param(run.named("prod-mesh-cp-paris-1-wg-apply").inputs["create"], "MTU") == "1340"
+    assert param(run.named("prod-mesh-cp-paris-1-wg-apply").script("create"), "MTU") == "1340"
 
 
 def test_firewall_opens_cluster_ports_on_the_mesh_only(stack_run):
     run = stack_run(example_spec("budget"), stack="budget")
-    script = run.named("budget-baseline-vps-1-firewall").inputs["create"]
+    script = run.named("budget-baseline-vps-1-firewall").script("create")
     assert "6443" in param(script, "CLUSTER_TCP_PORTS").split()
     assert param(script, "PUBLISHED_TCP_PORTS").split() == ["80", "443"]
     assert param(script, "MESH_CIDR") == "10.6.0.0/16"
@@ -88,7 +88,7 @@ def test_ipv6_existing_host_is_bracketed_and_costs_the_ipv6_overhead(stack_run):
     spec["nodeGroups"]["gpu-houston"]["hosts"][0]["address"] = "2001:db8:40::40"
     run = stack_run(spec, stack="prod")
     nodes = {n["name"]: n for n in run.outputs["nodes"]}
-    cp_script = run.named("prod-mesh-cp-paris-1-wg-apply").inputs["create"]
+    cp_script = run.named("prod-mesh-cp-paris-1-wg-apply").script("create")
     to_gpu = next(l.split() for l in param(cp_script, "PEERS").splitlines()
                   if f"{nodes['gpu-houston-1']['mesh_ip']}/32" in l)
     assert to_gpu[1] == "[2001:db8:40::40]:51820"
@@ -111,6 +111,6 @@ def test_every_peer_of_every_node_keeps_alive(stack_run):
     run = stack_run(example_spec("prod"), stack="prod")
     names = [n["name"] for n in run.outputs["nodes"]]
     lines = [line.split() for name in names
-             for line in param(run.named(f"prod-mesh-{name}-wg-apply").inputs["create"], "PEERS").splitlines()]
+             for line in param(run.named(f"prod-mesh-{name}-wg-apply").script("create"), "PEERS").splitlines()]
     assert len(lines) >= len(names) * (len(names) - 2)  # a full mesh (NAT pairs go through the relay)
     assert {peer[3] for peer in lines} == {"25"}

@@ -26,12 +26,11 @@ from components.node.ports import POD_INTERFACES
 from components.remote.script import render_script
 from tests.unit.cluster_support import param
 from tests.conftest import require_tool
-from tests.stack_runner import example_spec
+from tests.stack_runner import example_spec, host_key_for
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "components" / "node" / "scripts"
 
-needs_no_systemd = pytest.mark.skipif(Path("/run/systemd/system").is_dir(),
-                                      reason="the sandboxed run would talk to this host's systemd")
+needs_no_systemd = pytest.mark.usefixtures("no_systemd")  # tests/conftest.py: a failure in CI
 
 STUBS = {
     "dpkg-query": r"""#!/usr/bin/env bash
@@ -321,10 +320,16 @@ def firewall_rules(tmp_path, **params) -> subprocess.CompletedProcess:
     return subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60, env=env)
 
 
+def chain(text: str, name: str) -> list[str]:
+    """The rule lines of one chain of the rendered table."""
+    body = text.split(f"  chain {name} {{\n", 1)[1].split("\n  }", 1)[0]
+    return [line.strip() for line in body.splitlines()]
+
+
 def test_pod_cidr_is_accepted_on_the_cni_interfaces_only(tmp_path):
     out = firewall_rules(tmp_path, POD_INTERFACES=POD_INTERFACES)
     assert out.returncode == 0, out.stderr
-    rules = (tmp_path / "nft/sovereign.nft").read_text().splitlines()
+    rules = chain((tmp_path / "nft/sovereign.nft").read_text(), "input")
     pod_rules = [r.strip() for r in rules if "10.244.0.0/16" in r]
     assert not any("!=" in r for r in rules), "a negated interface match would include the public interface"
     interfaces = [re.match(r'^iifname "([^"]+)" ip saddr 10\.244\.0\.0/16 accept', r) for r in pod_rules]
@@ -333,9 +338,33 @@ def test_pod_cidr_is_accepted_on_the_cni_interfaces_only(tmp_path):
     assert {"cali*", "lxc*", "cilium_*", "vxlan.calico", "tunl0"} <= set(POD_INTERFACES)
 
 
+def test_forwarding_is_filtered_to_mesh_pods_replies_and_published_ports(tmp_path):
+    out = firewall_rules(tmp_path, POD_INTERFACES=["cali*", "lxc*"], PUBLISHED_TCP_PORTS=["80", "443"])
+    assert out.returncode == 0, out.stderr
+    forward = chain((tmp_path / "nft/sovereign.nft").read_text(), "forward")
+    assert forward == [
+        "type filter hook forward priority filter; policy drop;",
+        "ct state established,related accept",
+        "ct state invalid drop",
+        'iifname "wg0" ip saddr 10.42.0.0/16 accept comment "mesh: other nodes, relayed peers"',
+        'iifname "wg0" ip saddr 10.244.0.0/16 accept comment "pods of other nodes over the mesh"',
+        'iifname "cali*" ip saddr 10.244.0.0/16 accept comment "pods: to each other, the mesh and out"',
+        'iifname "lxc*" ip saddr 10.244.0.0/16 accept comment "pods: to each other, the mesh and out"',
+        'ct status dnat meta l4proto tcp ct original proto-dst { 80, 443 } accept comment "published (hostPort, LoadBalancer)"',
+    ]
+
+
+def test_without_published_ports_nothing_dnated_is_forwarded(tmp_path):
+    out = firewall_rules(tmp_path, POD_INTERFACES=["cali*"])
+    assert out.returncode == 0, out.stderr
+    forward = chain((tmp_path / "nft/sovereign.nft").read_text(), "forward")
+    assert forward[0].endswith("policy drop;")
+    assert not any("dnat" in rule for rule in forward)
+
+
 def test_the_program_passes_the_pod_interfaces_to_the_firewall(stack_run):
     run = stack_run(example_spec("budget"), stack="budget")
-    script = run.named("budget-baseline-vps-1-firewall").inputs["create"]
+    script = run.named("budget-baseline-vps-1-firewall").script("create")
     assert f"export POD_INTERFACES='{chr(10).join(POD_INTERFACES)}'" in script
 
 
@@ -351,7 +380,7 @@ def test_pod_interfaces_that_could_match_the_mesh_or_every_interface_are_refused
 
 def test_every_node_baseline_gets_the_package_list_and_installs_online_by_default(stack_run):
     run = stack_run(example_spec("budget"), stack="budget")
-    script = run.named("budget-baseline-vps-1-baseline").inputs["create"]
+    script = run.named("budget-baseline-vps-1-baseline").script("create")
     assert f"export PACKAGES='{chr(10).join(NODE_PACKAGES)}'" in script
     assert "export AIRGAP=false" in script
     assert "export SOVEREIGN_TEST_HOST" not in script and "export ETC_DIR" not in script  # test-only switches
@@ -372,9 +401,9 @@ def _baseline_scripts(**extra_args) -> dict[str, str]:
         "ssh": {"publicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHv0bEd0X2Y9o3wVt0y2Yk7kz1mX6oN1Ck2mM0k0bAbC t"},
         "nodeGroups": {
             "cp": {"provider": "existing", "roles": ["control-plane"], "sshUser": "root",
-                   "hosts": [{"name": "a", "address": "192.0.2.1"}]},
+                   "hosts": [{"name": "a", "address": "192.0.2.1", "hostKey": host_key_for("a")}]},
             "nodes": {"provider": "existing", "roles": ["worker"], "sshUser": "root",
-                      "hosts": [{"name": "b", "address": "192.0.2.2"}]},
+                      "hosts": [{"name": "b", "address": "192.0.2.2", "hostKey": host_key_for("b")}]},
         },
     }
 
@@ -389,7 +418,7 @@ def _baseline_scripts(**extra_args) -> dict[str, str]:
         })
 
     run = run_components(program, stack="t")
-    return {name: run.named(f"t-baseline-{name}-baseline").inputs["create"] for name in ("a", "b")}
+    return {name: run.named(f"t-baseline-{name}-baseline").script("create") for name in ("a", "b")}
 
 
 def test_air_gapped_baselines_install_from_the_artifacts_dir():
@@ -405,8 +434,8 @@ def test_the_spec_airgap_setting_reaches_every_baseline(stack_run):
     run = stack_run(spec, stack="budget")
     for command in run.of_type("command:remote:Command"):
         if command.name.endswith("-baseline"):
-            assert "export AIRGAP=true" in command.inputs["create"], command.name
-            assert "export ARTIFACTS_DIR=/srv/airgap" in command.inputs["create"], command.name
+            assert "export AIRGAP=true" in command.script("create"), command.name
+            assert "export ARTIFACTS_DIR=/srv/airgap" in command.script("create"), command.name
 
 
 def test_the_api_is_open_publicly_to_its_sources_only_and_closed_without_them(tmp_path):
@@ -427,7 +456,7 @@ def test_only_control_planes_open_the_api_to_the_spec_sources(stack_run):
     spec = example_spec("prod")
     spec.setdefault("kubernetes", {})["apiSourceCidrs"] = ["203.0.113.10/32"]
     run = stack_run(spec, stack="prod")
-    firewalls = {r.name.removeprefix("prod-baseline-").removesuffix("-firewall"): r.inputs["create"]
+    firewalls = {r.name.removeprefix("prod-baseline-").removesuffix("-firewall"): r.script("create")
                  for r in run.resources if r.name.endswith("-firewall") and "baseline" in r.name}
     for name, script in firewalls.items():
         expected = "203.0.113.10/32" if name.startswith("cp-") else ""

@@ -24,7 +24,7 @@ from components.platform.context import context_from_spec
 from components.platform.plan import platform_plans
 from components.spec import parse_cluster_spec
 from tests.stack_runner import spec_issues
-from tests.unit.cluster_support import param, upstream_urns
+from tests.unit.cluster_support import k3s_config, param, upstream_urns
 from tests.unit.platform_support import (
     RELEASE,
     by_key,
@@ -373,6 +373,43 @@ def test_every_plan_item_outside_the_cni_installs_after_its_readiness_item():
 
 # -- Cilium's datapath ------------------------------------------------------------
 
+# Where containerd looks for CNI plugins and configurations, as upstream
+# decides it. K3s writes the CNI section of its containerd config only with
+# its own flannel (pkg/agent/templates/templates_linux.go: `{{- if not
+# .NodeConfig.NoFlannel }}`; pkg/executor/embed sets CNIBinDir/CNIConfDir
+# only when the backend is not "none"); without it, and on kubeadm nodes
+# (`containerd config default`), containerd's CRI defaults apply.
+CONTAINERD_DEFAULTS = ("/opt/cni/bin", "/etc/cni/net.d")
+K3S_FLANNEL_DIRS = ("/var/lib/rancher/k3s/data/cni", "/var/lib/rancher/k3s/agent/etc/cni/net.d")
+
+
+def containerd_cni_dirs(run) -> set[tuple[str, str]]:
+    """(bin dir, conf dir) of every node's containerd in this run."""
+    dirs = set()
+    for cmd in run.of_type("command:remote:Command"):
+        if cmd.name.endswith(("-k3s-server", "-k3s-agent")):
+            flannel = k3s_config(cmd.script("create")).get("flannel-backend", "vxlan")
+            dirs.add(CONTAINERD_DEFAULTS if flannel == "none" else K3S_FLANNEL_DIRS)
+        elif cmd.name.endswith("-k8s-packages"):
+            assert "containerd config default" in cmd.script("create")
+            dirs.add(CONTAINERD_DEFAULTS)
+    assert dirs, "no node runs containerd"
+    return dirs
+
+
+@pytest.mark.parametrize("distribution", ["k3s", "kubeadm"])
+def test_cilium_installs_where_containerd_looks(distribution):
+    spec = example_spec("budget")
+    if distribution == "kubeadm":
+        spec.update(distribution="kubeadm", version="1.31.4")
+    run = run_platform(spec)
+    values = releases(run)["cilium"].inputs["values"]
+    assert {(values["cni"]["binPath"], values["cni"]["confPath"])} == containerd_cni_dirs(run)
+    # No chained plugin: nothing but cilium-cni has to exist in binPath
+    # (portmap is not there, and every pod's CNI ADD would fail on it).
+    assert "chainingMode" not in values["cni"]
+
+
 def test_budget_replaces_kube_proxy_as_its_seed_describes():
     spec = example_spec("budget")
     assert spec["kubernetes"]["kubeProxy"] is False
@@ -383,8 +420,8 @@ def test_budget_replaces_kube_proxy_as_its_seed_describes():
     assert values["kubeProxyReplacement"] is True
     # NodePorts and Cilium's own hostPorts on the mesh only (BPF runs before the firewall).
     assert values["devices"] == ["wg0"]
-    # The ingress' hostPorts 80/443 on the public address: the portmap plugin.
-    assert values["cni"] == {"chainingMode": "portmap"}
+    # hostPorts: Cilium's eBPF ones (kube-proxy replacement), no portmap chaining.
+    assert values["hostPort"] == {"enabled": True} and "chainingMode" not in values["cni"]
 
 
 def test_cilium_with_kube_proxy_kept_supports_host_ports():
@@ -392,9 +429,11 @@ def test_cilium_with_kube_proxy_kept_supports_host_ports():
     spec["kubernetes"]["kubeProxy"] = True
     values = releases(run_platform(spec))["cilium"].inputs["values"]
     assert values["kubeProxyReplacement"] is False
-    # Without kube-proxy replacement Cilium has no hostPort support of its
-    # own: ingress-nginx's hostPorts need the chained portmap plugin.
-    assert values["cni"]["chainingMode"] == "portmap"
+    # Without kube-proxy replacement, Cilium's hostPort needs its NodePort
+    # datapath (the daemon turns hostPort off without it): the documented
+    # hybrid mode, not the portmap plugin.
+    assert values["nodePort"] == {"enabled": True} and values["hostPort"] == {"enabled": True}
+    assert "chainingMode" not in values["cni"]
     assert values["devices"] == ["wg0"]
 
 
@@ -454,7 +493,7 @@ def test_the_firewall_of_every_node_gets_the_ports(stack_run):
     spec["addons"]["metallb"] = {"enabled": True, "addresses": ["203.0.113.64/28"]}
     run = stack_run(spec, stack="budget")
     for node in run.outputs["nodes"]:
-        script = run.named(f"budget-baseline-{node['name']}-firewall").inputs["create"]
+        script = run.named(f"budget-baseline-{node['name']}-firewall").script("create")
         tcp, udp = param(script, "CLUSTER_TCP_PORTS").split(), param(script, "CLUSTER_UDP_PORTS").split()
         assert {"9100", "9586", "7946"} <= set(tcp) and "7946" in udp, node["name"]
 

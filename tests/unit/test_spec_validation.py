@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from components.spec import SpecError, parse_cluster_spec
-from tests.stack_runner import example_spec, spec_issues
+from tests.stack_runner import example_spec, spec_issues, host_key_for
 from tests.unit.cluster_support import stacked_prod_spec
 
 
@@ -159,7 +159,7 @@ def test_a_broken_schedule_value_is_one_field_error():
 
 def test_duplicate_node_names():
     spec = example_spec("prod")
-    spec["nodeGroups"]["onprem-paris"]["hosts"].append({"name": "cp-paris-1", "address": "192.0.2.11"})
+    spec["nodeGroups"]["onprem-paris"]["hosts"].append({"name": "cp-paris-1", "address": "192.0.2.11", "hostKey": host_key_for("cp-paris-1")})
     issues = spec_issues(spec)
     assert "'cp-paris-1' is used 2 times" in issues["cluster.nodeGroups"]
 

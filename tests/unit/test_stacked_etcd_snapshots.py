@@ -70,8 +70,8 @@ def test_every_control_plane_schedules_snapshots_after_its_init_or_join(stacked)
 def test_the_dedicated_members_scripts_run_with_kubeadms_certificates(stacked):
     for cp in CPS:
         cmd = stacked.named(f"prod-{cp}-etcd-snapshots")
-        schedule = cmd.inputs["create"]
-        assert schedule.endswith(body("etcd-snapshot-schedule.sh")) and cmd.inputs["update"] == schedule
+        schedule = cmd.script("create")
+        assert schedule.endswith(body("etcd-snapshot-schedule.sh")) and cmd.script("update") == schedule
         assert param(schedule, "SCHEDULE") == "0 */6 * * *"
         assert param(schedule, "INTERVAL_SECONDS") == str(6 * 3600)
         assert param(schedule, "S3") == "false"
@@ -84,7 +84,7 @@ def test_the_dedicated_members_scripts_run_with_kubeadms_certificates(stacked):
         assert param(snapshot, "RETENTION") == "28" and param(snapshot, "S3_ENDPOINT") == ""
         # The snapshot script reads the env file the schedule writes.
         assert ". /etc/etcd/etcdctl.env" in snapshot and "ETCDCTL_ENDPOINTS" not in snapshot
-        delete = cmd.inputs["delete"]
+        delete = cmd.script("delete")
         assert delete.endswith(body("etcd-snapshot-unschedule.sh"))
         assert param(delete, "REMOVE_ETCDCTL_ENV") == "true"
         assert not cmd.inputs.get("stdin")
@@ -102,7 +102,7 @@ def test_stacked_snapshots_go_to_s3_with_secret_credentials_and_air_gapped_etcdc
                                 etcdS3SecretKey="s3-secret-of-stacked-etcd")
     for cp in CPS:
         cmd = run.named(f"prod-{cp}-etcd-snapshots")
-        schedule = cmd.inputs["create"]
+        schedule = cmd.script("create")
         assert param(schedule, "SCHEDULE") == "15 */4 * * *"
         assert param(schedule, "INTERVAL_SECONDS") == str(4 * 3600)
         assert param(schedule, "S3") == "true"
@@ -131,11 +131,11 @@ def test_external_etcd_keeps_its_own_snapshots_and_control_planes_take_none():
     assert names == sorted(f"prod-etcd-{n}-etcd-snapshots" for n in ETCD_NODES)
     for node in ETCD_NODES:
         cmd = run.named(f"prod-etcd-{node}-etcd-snapshots")
-        schedule = cmd.inputs["create"]
+        schedule = cmd.script("create")
         # etcd-member.sh writes the member's etcdctl.env and installs etcdctl.
         for name in ("ETCDCTL_ENV", "INSTALL_ETCDCTL", "AIRGAP"):
             assert f"\nexport {name}=" not in schedule, name
-        assert "\nexport REMOVE_ETCDCTL_ENV=" not in cmd.inputs["delete"]
+        assert "\nexport REMOVE_ETCDCTL_ENV=" not in cmd.script("delete")
         assert f"prod-etcd-{node}-etcd" in deps(run, cmd)
         assert not {d for d in deps(run, cmd) if d.endswith(("-kubeadm-init", "-kubeadm-join"))}
     for cp in CPS[:2]:

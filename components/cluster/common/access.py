@@ -10,6 +10,7 @@ import pulumi_command as command
 import pulumi_kubernetes as k8s
 
 from components.compute.node import Node
+from components.remote.command import node_command
 from components.remote.script import render_script
 
 from ..contract import KubernetesCluster
@@ -33,9 +34,9 @@ def read_kubeconfig(
     stdout is an additional secret output and logging is off, so the admin
     credentials never reach the state in the clear nor the console.
     """
-    cmd = command.remote.Command(
+    cmd = node_command(
         f"{name}-kubeconfig",
-        connection=first.ssh.remote(),
+        first.ssh,
         create=render_script(SCRIPTS / "read-kubeconfig.sh", {"KUBECONFIG_PATH": path}),
         logging=command.remote.Logging.NONE,
         add_previous_output_in_env=False,

@@ -28,7 +28,6 @@ never pulled from under GPU pods).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -37,6 +36,7 @@ import pulumi
 import pulumi_command as command
 
 from components.compute.node import Node
+from components.remote.command import node_command
 from components.remote.script import render_script
 
 SCRIPTS = Path(__file__).parent / "scripts"
@@ -113,13 +113,12 @@ def gpu_runtime_commands(
             "AIRGAP": airgap.enabled,
             "ARTIFACTS_DIR": airgap.artifacts_dir,
         })
-        commands[node.name] = command.remote.Command(
+        commands[node.name] = node_command(
             f"{name}-{node.name}-gpu-runtime",
-            connection=node.ssh.remote(),
+            node.ssh,
             create=script,
             update=script,
-            # A digest: the value itself would fill every preview's diff.
-            triggers=[hashlib.sha256(rerun_when.encode()).hexdigest()] if rerun_when is not None else None,
+            rerun_when=rerun_when,
             opts=pulumi.ResourceOptions(parent=parent, depends_on=after.get(node.name, [])),
         )
     return commands

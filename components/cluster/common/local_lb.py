@@ -9,6 +9,7 @@ import pulumi
 import pulumi_command as command
 
 from components.compute.node import Node
+from components.remote.command import node_command
 from components.remote.script import render_script
 
 from .endpoint import API_PORT, LOCAL_LB_PORT
@@ -54,9 +55,9 @@ def api_load_balancers(
     })
     remove = render_script(SCRIPTS / "api-lb-remove.sh")
     return {
-        node.name: command.remote.Command(
+        node.name: node_command(
             f"{name}-{node.name}-api-lb",
-            connection=node.ssh.remote(),
+            node.ssh,
             create=script,
             update=script,
             delete=remove,

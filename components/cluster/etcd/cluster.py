@@ -10,6 +10,7 @@ import pulumi
 import pulumi_command as command
 
 from components.compute.node import Node
+from components.remote.command import node_command
 from components.remote.script import render_script
 from components.spec.kubernetes import EtcdSnapshotSpec
 
@@ -113,9 +114,9 @@ class ExternalEtcd(pulumi.ComponentResource):
                 "CLIENT_CERT": healthcheck.cert_pem,
                 "CLIENT_KEY": healthcheck.key_pem,
             })
-            member = command.remote.Command(
+            member = node_command(
                 f"{name}-{node.name}-etcd",
-                connection=node.ssh.remote(),
+                node.ssh,
                 create=script,
                 # Same idempotent script: certificates or config changes
                 # restart the member, nothing else does.
@@ -131,12 +132,16 @@ class ExternalEtcd(pulumi.ComponentResource):
             previous = [member]
 
         health_script = render_script(SCRIPTS / "etcd-health.sh", {"ENDPOINTS": self.endpoints, "TIMEOUT": 180})
-        self.health = command.remote.Command(
+        self.health = node_command(
             f"{name}-health",
-            connection=nodes[0].ssh.remote(),
+            nodes[0].ssh,
             create=health_script,
             update=health_script,
-            triggers=[self.endpoints],
+            # Deleted only with the whole cluster, before every member: it
+            # marks the first member (removed last) as allowed to wipe
+            # without a peer to ask (etcd-member-remove.sh).
+            delete=render_script(SCRIPTS / "etcd-teardown.sh"),
+            rerun_when=self.endpoints,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.members.values())),
         )
 

@@ -19,6 +19,7 @@ import pulumi
 import pulumi_command as command
 
 from components.compute.node import Node
+from components.remote.command import node_command
 from components.remote.script import render_script
 from components.spec.kubernetes import EtcdSnapshotSpec
 
@@ -91,9 +92,9 @@ def etcd_snapshot_commands(
             "S3": s3 is not None,
             **client,
         })
-        commands[node.name] = command.remote.Command(
+        commands[node.name] = node_command(
             f"{name}-{node.name}-etcd-snapshots",
-            connection=node.ssh.remote(),
+            node.ssh,
             create=schedule,
             update=schedule,
             stdin=stdin,

@@ -9,15 +9,17 @@ import pulumi
 import pulumi_command as command
 
 from components.compute.node import Node
+from components.remote.command import node_command
 from components.remote.script import render_script
 from components.spec import ClusterSpec
 
 from ..common.access import cluster_contract
 from ..common.gpu_runtime import before_join, gpu_runtime_commands
 from ..common.local_lb import api_load_balancers
+from ..common.placement import placement_commands
 from ..common.secrets import k3s_token, stdin_secrets
 from ..contract import KubernetesCluster
-from .flags import KUBECONFIG, K3sSettings, agent_flags, config_yaml, server_flags
+from .flags import K3S_BIN, KUBECONFIG, K3sSettings, agent_flags, config_yaml, server_flags
 
 SCRIPTS = Path(__file__).parent / "scripts"
 
@@ -49,6 +51,9 @@ class K3sCluster(pulumi.ComponentResource):
     members: dict[str, command.remote.Command]
     """Per joined node: the command on the first server that waits for its
     registration and, on delete, removes it safely (etcd first)."""
+    placements: dict[str, command.remote.Command]
+    """Per node, on the first server: its labels and taints, set in place
+    (K3s applies --node-taint at registration only, and never removes a label)."""
 
     def __init__(self, name: str, args: K3sClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("sovereign:cluster:K3sCluster", name, {}, opts)
@@ -74,8 +79,8 @@ class K3sCluster(pulumi.ComponentResource):
             "K3S_VERSION": settings.version, "AIRGAP": airgap.enabled, "ARTIFACTS_DIR": airgap.artifacts_dir,
         })
         installs = {
-            n.name: command.remote.Command(
-                f"{name}-{n.name}-k3s-install", connection=n.ssh.remote(), create=install_script, update=install_script,
+            n.name: node_command(
+                f"{name}-{n.name}-k3s-install", n.ssh, create=install_script, update=install_script,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=after.get(n.name, [])),
             )
             for n in nodes
@@ -113,21 +118,26 @@ class K3sCluster(pulumi.ComponentResource):
             self.agents[agent.name] = cmd
             self._member(name, first, agent, "agent", cmd)
 
+        self.placements = placement_commands(
+            name, first, nodes, after={first.name: [first_server], **{n: [m] for n, m in self.members.items()}},
+            kubectl=f"{K3S_BIN} kubectl", kubeconfig=KUBECONFIG, parent=self)
+
         self.cluster = cluster_contract(
             name, spec, first, settings, distribution="k3s", kubeconfig_path=KUBECONFIG,
             kubeconfig_after=[first_server], mesh_mtu=args["mesh_mtu"], parent=self,
             # Embedded etcd runs on every server.
             etcd_metrics=[s.mesh_ip for s in servers],
-            joined=[*self.servers.values(), *self.agents.values(), *self.members.values()],
+            joined=[*self.servers.values(), *self.agents.values(), *self.members.values(),
+                    *self.placements.values()],
         )
         self.kubeconfig = self.cluster.kubeconfig
         self.provider = self.cluster.provider
         self.register_outputs({"apiEndpoint": settings.endpoints.in_cluster, "kubeconfig": self.kubeconfig})
 
     def _join(self, name, node, role, script, stdin, deps, *, leave: str | None = None) -> command.remote.Command:
-        return command.remote.Command(
+        return node_command(
             f"{name}-{node.name}-k3s-{role}",
-            connection=node.ssh.remote(),
+            node.ssh,
             create=script,
             update=script,
             stdin=stdin,
@@ -136,9 +146,9 @@ class K3sCluster(pulumi.ComponentResource):
         )
 
     def _member(self, name, first: Node, node: Node, role: str, joined) -> command.remote.Command:
-        member = command.remote.Command(
+        member = node_command(
             f"{name}-{node.name}-member",
-            connection=first.ssh.remote(),
+            first.ssh,
             create=render_script(SCRIPTS / "k3s-member.sh", {"NODE_NAME": node.name}),
             delete=_remove_script(node, role),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[joined]),

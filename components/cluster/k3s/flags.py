@@ -19,6 +19,7 @@ from components.spec.kubernetes import EtcdSnapshotSpec, ReservedSpec
 from ..common.endpoint import ApiEndpoints
 from ..common.labels import is_hyperconverged, label_args, labels_of, taint_arg, taints_of
 
+K3S_BIN = "/usr/local/bin/k3s"
 TOKEN_FILE = "/etc/rancher/k3s/cluster-token"
 KUBECONFIG = "/etc/rancher/k3s/k3s.yaml"
 # Flags that may repeat; in config.yaml they are lists.

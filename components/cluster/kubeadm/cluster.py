@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import hashlib
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
 
@@ -13,12 +12,14 @@ import pulumi_command as command
 import pulumi_random as random
 
 from components.compute.node import Node
+from components.remote.command import node_command
 from components.remote.script import render_script
 from components.spec import ClusterSpec
 
 from ..common.access import cluster_contract
 from ..common.gpu_runtime import before_join, gpu_runtime_commands
 from ..common.local_lb import api_load_balancers
+from ..common.placement import placement_commands
 from ..common.secrets import bootstrap_token, certificate_key, stdin_secrets
 from ..contract import KubernetesCluster
 from ..etcd.snapshots import etcd_snapshot_commands
@@ -77,6 +78,8 @@ class KubeadmCluster(pulumi.ComponentResource):
     join_credentials: dict[str, command.remote.Command]
     """Per joiner, on the first control plane: its join credentials, refreshed before its join."""
     members: dict[str, command.remote.Command]
+    placements: dict[str, command.remote.Command]
+    """Per node, on the first control plane: its labels and taints, set in place."""
     etcd_snapshots: dict[str, command.remote.Command]
     """Stacked etcd: every control plane's snapshot schedule."""
 
@@ -117,8 +120,8 @@ class KubeadmCluster(pulumi.ComponentResource):
             "AIRGAP": airgap.enabled, "ARTIFACTS_DIR": airgap.artifacts_dir,
         })
         packages = {
-            n.name: command.remote.Command(
-                f"{name}-{n.name}-k8s-packages", connection=n.ssh.remote(),
+            n.name: node_command(
+                f"{name}-{n.name}-k8s-packages", n.ssh,
                 create=packages_script, update=packages_script,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=after.get(n.name, [])),
             )
@@ -140,9 +143,9 @@ class KubeadmCluster(pulumi.ComponentResource):
             *([kube_proxy_configuration(settings)] if settings.kube_proxy else []),
         ))
         self.init_config = init_config
-        self.init = command.remote.Command(
+        self.init = node_command(
             f"{name}-{first.name}-kubeadm-init",
-            connection=first.ssh.remote(),
+            first.ssh,
             create=init_config.apply(lambda cfg: render_script(SCRIPTS / "kubeadm-init.sh", {
                 "KUBEADM_CONFIG": cfg,
                 "OTHER_CONTROL_PLANES": [n.mesh_ip for n in control_planes[1:]],
@@ -166,11 +169,13 @@ class KubeadmCluster(pulumi.ComponentResource):
         # join much later: a new node, a failed `pulumi up` retried the next
         # day, a machine replaced under the same name. So each joiner gets
         # `<c>-<node>-join-credentials` on the first control plane, right
-        # before its join and re-run whenever the join is (same triggers):
+        # before its join and re-run whenever the join is (same rerun_when):
         # it refreshes them and marks the join pending; while any join is
         # pending a timer there keeps them valid (a failed join retried later
         # needs no re-run); the node's member, after the join, clears the
-        # mark (its triggers: the credentials' output, new at every run).
+        # mark (its rerun_when: the credentials' output, new at every run).
+        # rerun_when, never triggers: a trigger replaces, and replacing the
+        # member runs its delete, which removes the node from the cluster.
         refresh_script = render_script(SCRIPTS / "kubeadm-join-refresh.sh", {
             "STATE_DIR": JOIN_STATE_DIR, "TOKEN_TTL_SECONDS": TOKEN_TTL_SECONDS,
             "MIN_VALID_SECONDS": JOIN_MIN_VALID_SECONDS, "INIT_CONFIG": INIT_CONFIG_FILE,
@@ -188,6 +193,12 @@ class KubeadmCluster(pulumi.ComponentResource):
             join(worker, worker_stdin, [self.init, packages[worker.name], lbs[worker.name],
                                         *before_join(gpu, worker)])
 
+        # Labels and taints of every node, also once joined (kubeadm's
+        # nodeRegistration only applies at the join).
+        self.placements = placement_commands(
+            name, first, nodes, after={first.name: [self.init], **{n: [m] for n, m in self.members.items()}},
+            kubectl="kubectl", kubeconfig=ADMIN_KUBECONFIG, parent=self)
+
         # Stacked etcd: every control plane's member (only the leader
         # snapshots), after its init/join and unscheduled before its reset.
         self.etcd_snapshots = {} if etcd is not None else etcd_snapshot_commands(
@@ -203,7 +214,7 @@ class KubeadmCluster(pulumi.ComponentResource):
             # Dedicated members, or stacked on every control plane.
             etcd_metrics=[n.mesh_ip for n in args["nodes"] if n.is_etcd and not n.is_control_plane]
             if etcd is not None else [n.mesh_ip for n in control_planes],
-            joined=[self.init, *self.joins.values(), *self.members.values()],
+            joined=[self.init, *self.joins.values(), *self.members.values(), *self.placements.values()],
         )
         self.kubeconfig = self.cluster.kubeconfig
         self.provider = self.cluster.provider
@@ -224,29 +235,27 @@ class KubeadmCluster(pulumi.ComponentResource):
         # What makes Pulumi run the join again (besides a failed run, which
         # the pending mark covers): a replaced machine (a new address) or a
         # new join script.
-        rerun = pulumi.Output.all(node.ssh.host, create).apply(
-            lambda v: [str(v[0]), hashlib.sha256(v[1].encode()).hexdigest()])
+        rerun = pulumi.Output.all(node.ssh.host, create)
         mark = render_script(SCRIPTS / "kubeadm-join-credentials.sh", {
             "STEP": "mark", "NODE_NAME": node.name, "ROLE": role, "REFRESH_SCRIPT": refresh_script,
             "REFRESH_SECONDS": JOIN_REFRESH_SECONDS, "STATE_DIR": JOIN_STATE_DIR,
         })
-        credentials = command.remote.Command(
+        credentials = node_command(
             f"{name}-{node.name}-join-credentials",
-            connection=first.ssh.remote(),
+            first.ssh,
             create=mark,
-            # An update, never a replacement, when the triggers change.
             update=mark,
             delete=render_script(SCRIPTS / "kubeadm-join-credentials.sh", {
                 "STEP": "forget", "NODE_NAME": node.name, "STATE_DIR": JOIN_STATE_DIR,
             }),
             stdin=credentials_stdin,
-            triggers=rerun,
+            rerun_when=rerun,
             opts=pulumi.ResourceOptions(parent=self, depends_on=deps),
         )
         self.join_credentials[node.name] = credentials
-        cmd = command.remote.Command(
+        cmd = node_command(
             f"{name}-{node.name}-kubeadm-join",
-            connection=node.ssh.remote(),
+            node.ssh,
             create=create,
             stdin=stdin,
             delete=render_script(SCRIPTS / "kubeadm-reset.sh", {"LEAVE_SCRIPT": ""}),
@@ -254,15 +263,15 @@ class KubeadmCluster(pulumi.ComponentResource):
         )
         self.joins[node.name] = cmd
         registered = render_script(SCRIPTS / "kubeadm-member.sh", {"NODE_NAME": node.name, "STATE_DIR": JOIN_STATE_DIR})
-        member = command.remote.Command(
+        member = node_command(
             f"{name}-{node.name}-member",
-            connection=first.ssh.remote(),
+            first.ssh,
             create=registered,
             # Runs again after every run of the credentials step (its stdout
             # is new each time) to clear the pending mark. An update, never a
             # replacement: replacing it would delete it, i.e. remove the node.
             update=registered,
-            triggers=[credentials.stdout],
+            rerun_when=credentials.stdout,
             delete=_remove_script(node, role, stacked=stacked),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[cmd]),
         )

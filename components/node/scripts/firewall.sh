@@ -23,7 +23,13 @@
 #                        open cluster ports.
 #   DRY_RUN              true: render to RENDER_DIR and check with `nft -c`, apply nothing
 #
-# Only input is filtered (policy drop); forwarding is left to the CNI.
+# Input and forward are filtered (policy drop). Kubernetes needs
+# ip_forward=1; without a forward filter anybody routing to this node could
+# reach pod and mesh addresses and every hostPort. Forwarded are: replies,
+# traffic from the mesh (other nodes and their pods, relayed mesh peers),
+# traffic from pods, and DNAT'ed connections to a published port (hostPort,
+# LoadBalancer). nftables drops a packet that any base chain drops, so the
+# CNI's and kube-proxy's own accepts (other tables) cannot open more.
 set -euo pipefail
 
 MESH_INTERFACE="${MESH_INTERFACE:-wg0}"
@@ -93,6 +99,19 @@ render_rules() {
       echo "    iifname \"${ifname}\" ip saddr ${POD_CIDR} accept comment \"pods to host services\""
     done
   fi
+  echo "  }"
+  echo "  chain forward {"
+  echo "    type filter hook forward priority filter; policy drop;"
+  echo "    ct state established,related accept"
+  echo "    ct state invalid drop"
+  echo "    iifname \"${MESH_INTERFACE}\" ip saddr ${MESH_CIDR} accept comment \"mesh: other nodes, relayed peers\""
+  if [ -n "$POD_CIDR" ]; then
+    echo "    iifname \"${MESH_INTERFACE}\" ip saddr ${POD_CIDR} accept comment \"pods of other nodes over the mesh\""
+    for ifname in "${pod_interfaces[@]}"; do
+      echo "    iifname \"${ifname}\" ip saddr ${POD_CIDR} accept comment \"pods: to each other, the mesh and out\""
+    done
+  fi
+  [ -z "$published" ] || echo "    ct status dnat meta l4proto tcp ct original proto-dst { ${published} } accept comment \"published (hostPort, LoadBalancer)\""
   echo "  }"
   echo "}"
 }

@@ -19,7 +19,7 @@ from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict
 
 from ...mesh.wireguard import INTERFACE
-from ..chart_values import CiliumValues, typed
+from ..chart_values import CiliumValues, Toggle, typed
 from ..charts import CHARTS
 from ..model import AddonPlan, PlatformContext, Release, Workload
 from ..mtu import pod_mtu
@@ -27,9 +27,22 @@ from ..profiles import replicas, requests
 from ..values import deep_merge
 
 
+# Where the node's containerd looks for CNI plugins and configurations.
+# kubeadm nodes: `containerd config default` (kubeadm-packages.sh). K3s
+# started with --flannel-backend=none (the only way Cilium runs there) does
+# not write the CNI section of its containerd config (K3s
+# pkg/agent/templates: `{{ if not .NodeConfig.NoFlannel }}`; the agent sets
+# CNIBinDir/CNIConfDir to its own data dir only with flannel), so
+# containerd's defaults apply there too. Explicit, so a chart default
+# changing under a pinned chart bump cannot move them.
+CONTAINERD_CNI_BIN_DIR = "/opt/cni/bin"
+CONTAINERD_CNI_CONF_DIR = "/etc/cni/net.d"
+
+
 @with_config(ConfigDict(extra="forbid", strict=True))
 class CiliumCni(TypedDict):
-    chainingMode: str
+    binPath: str
+    confPath: str
 
 
 @with_config(ConfigDict(extra="forbid", strict=True))
@@ -38,6 +51,8 @@ class CiliumDatapathValues(CiliumValues, total=False):
 
     devices: list[str]
     cni: CiliumCni
+    nodePort: Toggle
+    hostPort: Toggle
 
 
 def cilium_values(ctx: PlatformContext) -> CiliumDatapathValues:
@@ -59,13 +74,15 @@ def cilium_values(ctx: PlatformContext) -> CiliumDatapathValues:
         # On wg0 they are reachable from the mesh only, like every other
         # cluster port (components/node/ports.py).
         "devices": [INTERFACE],
-        # hostPorts (ingress-nginx's 80/443 on the published ports) on the
-        # public address: the portmap plugin's DNAT, which runs in the
-        # kernel's netfilter whatever the interface. Without kube-proxy
-        # replacement it is the only hostPort support Cilium has; with it,
-        # Cilium's own hostPort handling covers the mesh devices only (see
-        # above), so the chained plugin serves the public address.
-        "cni": {"chainingMode": "portmap"},
+        # No CNI chaining: the portmap plugin is not in the directory
+        # containerd reads (K3s keeps its own plugins elsewhere), and every
+        # pod's CNI ADD would fail on it. hostPorts are Cilium's own (eBPF,
+        # on the addresses of `devices`): part of kube-proxy replacement,
+        # and without it the documented hybrid mode (hostPort needs Cilium's
+        # NodePort datapath, which it then runs next to kube-proxy).
+        "cni": {"binPath": CONTAINERD_CNI_BIN_DIR, "confPath": CONTAINERD_CNI_CONF_DIR},
+        "nodePort": {"enabled": True},
+        "hostPort": {"enabled": True},
         "k8sServiceHost": ctx.api_host,
         "k8sServicePort": ctx.api_port,
         "routingMode": "tunnel",

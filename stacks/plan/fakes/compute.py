@@ -1,4 +1,4 @@
-"""Fake answers of the compute layer: Hetzner, Scaleway, OVH, remote commands."""
+"""Fake answers of the compute layer: Hetzner, Scaleway, remote commands (OVH: ``ovh``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import uuid
 
 from components.topology.addressing import stable_hash
 
+from . import ovh  # noqa: F401  (registers the OVH fakes)
 from .registry import FAKE_STDOUT, INVOKE_FAKES, RESOURCE_FAKES
+from .state import deployed, deployed_state  # noqa: F401  (deployed_state: for tests of day-2 runs)
 
 
 def fake_wireguard_key(seed: str) -> str:
@@ -23,6 +25,7 @@ def _hcloud_server(cloud, name, inputs, raw):
         **raw, "ipv4Address": ip, "ipv6Address": f"2a01:4f8:{stable_hash(name) % 0xffff:x}::1",
         "status": "running", "datacenter": f"{inputs.get('location', 'fsn1')}-dc14",
         "networks": [{"networkId": n.get("networkId"), "ip": f"10.0.0.{2 + stable_hash(name) % 250}"} for n in inputs.get("networks") or []],
+        **deployed(cloud, name),
     }
 
 
@@ -43,7 +46,7 @@ def _scaleway_ip(cloud, name, inputs, raw):
 def _scaleway_zoned(cloud, name, inputs, raw):
     zone = inputs.get("zone", "fr-par-1")
     rid, _ = _uuid(cloud, name, inputs, raw)
-    return f"{zone}/{rid}", {**raw, "state": "started"}
+    return f"{zone}/{rid}", {**raw, "state": "started", **deployed(cloud, name)}
 
 
 def _scaleway_regional(cloud, name, inputs, raw):
@@ -94,43 +97,63 @@ def _scaleway_private_nic(cloud, name, inputs, raw):
     }
 
 
-def _ovh_vps(cloud, name, inputs, raw):
-    service = f"vps-{stable_hash(name) % 0xffffffff:08x}.vps.ovh.net"
-    cloud._addresses.setdefault(service, cloud.address_for(name))
-    return service, {**raw, "serviceName": service, "state": "running"}
+def _ssh_key_blob(public_key: str) -> bytes:
+    """The key blob of an OpenSSH public key line, checked like Hetzner does."""
+    parts = (public_key or "").split()
+    try:
+        blob = base64.b64decode(parts[1], validate=True)
+        length = int.from_bytes(blob[:4], "big")
+        valid = parts[0] in _SSH_KEY_TYPES and blob[4:4 + length].decode() == parts[0]
+    except (IndexError, ValueError, UnicodeDecodeError):
+        valid = False
+    if not valid:
+        raise ValueError("invalid input in field 'public_key' (invalid_input): not an OpenSSH public key")
+    return blob
 
 
-def _ovh_instance(cloud, name, inputs, raw):
-    rid, _ = _uuid(cloud, name, inputs, raw)
-    return rid, {**raw, "addresses": [{"ip": cloud.address_for(name), "version": 4}], "status": "ACTIVE"}
+_SSH_KEY_TYPES = {"ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521"}
 
 
-def _get_vps(cloud, args):
-    service = args.get("serviceName")
-    return {"serviceName": service, "ips": [cloud._addresses.get(service, cloud.address_for(service)), "2001:41d0::1"]}
+def _hcloud_keys(cloud) -> dict:
+    """SSH keys of the fake Hetzner project: (stack, resource name) -> key."""
+    if not hasattr(cloud, "_hcloud_ssh_keys"):
+        cloud._hcloud_ssh_keys = {}
+    return cloud._hcloud_ssh_keys
 
 
-def _get_flavors(cloud, args):
-    name = args.get("nameFilter") or "b3-8"
-    region = args.get("region", "GRA11")
-    return {"serviceName": args.get("serviceName"), "flavors": [{
-        "id": str(uuid.UUID(int=stable_hash(f"{name}/{region}"))), "name": name, "region": region,
-        "available": True, "capabilities": [], "disk": 50, "inboundBandwidth": 1000, "outboundBandwidth": 1000,
-        "osType": "linux", "planCodes": {"hourly": f"{name}.consumption", "monthly": f"{name}.monthly"},
-        "quota": 10, "ram": 8, "type": "ovh.ssd.eg", "vcpus": 2,
-    }]}
+def _hcloud_ssh_key(cloud, name, inputs, raw):
+    """Like the Hetzner API: name and fingerprint are each unique in a project.
+
+    The same stack registering the same resource again is an update, not a
+    second key; anybody else (another stack, another resource) collides.
+    """
+    import pulumi
+
+    blob = _ssh_key_blob(inputs.get("publicKey"))
+    fingerprint = ":".join(f"{b:02x}" for b in hashlib.md5(blob).digest())  # noqa: S324 (Hetzner's fingerprint)
+    owner = (pulumi.get_stack(), name)
+    keys = _hcloud_keys(cloud)
+    for other_owner, other in keys.items():
+        if other_owner == owner:
+            continue
+        if other["name"] == inputs.get("name"):
+            raise ValueError(f"hcloud SSH key {inputs.get('name')!r}: name {other['name']!r} is already used "
+                             "(uniqueness_error)")
+        if other["fingerprint"] == fingerprint:
+            raise ValueError(f"hcloud SSH key {inputs.get('name')!r}: SSH key with the same fingerprint {fingerprint} "
+                             f"already exists: {other['name']!r} (uniqueness_error)")
+    key_id = keys[owner]["id"] if owner in keys else cloud.numeric_id(f"{owner[0]}/{name}")
+    keys[owner] = {"id": key_id, "name": inputs.get("name"), "fingerprint": fingerprint,
+                   "publicKey": inputs.get("publicKey"), "labels": inputs.get("labels") or {}}
+    return key_id, {**raw, "fingerprint": fingerprint}
 
 
-def _get_images(cloud, args):
-    region = args.get("region", "GRA11")
-    names = ["Debian 12", "Debian 13", "Ubuntu 24.04"]
-    return {"serviceName": args.get("serviceName"), "images": [{
-        "id": str(uuid.UUID(int=stable_hash(f"{n}/{region}"))), "name": n, "region": region,
-        "creationDate": "2026-01-01", "flavorType": "", "minDisk": 10, "minRam": 0, "planCode": "",
-        "size": 2.5, "status": "active", "tags": [], "type": "linux", "user": "debian", "visibility": "public",
-    } for n in names]}
-
-
+def _get_hcloud_ssh_keys(cloud, args):
+    """Every key of the project, or those whose labels match ``withSelector`` (k=v,...)."""
+    wanted = dict(part.split("=", 1) for part in (args.get("withSelector") or "").split(",") if "=" in part)
+    keys = [{**k, "id": int(k["id"])} for k in _hcloud_keys(cloud).values()
+            if all(k["labels"].get(l) == v for l, v in wanted.items())]
+    return {"id": "ssh-keys", "withSelector": args.get("withSelector"), "sshKeys": keys}
 
 
 def _remote_command(cloud, name, inputs, raw):
@@ -139,7 +162,7 @@ def _remote_command(cloud, name, inputs, raw):
 
 RESOURCE_FAKES.update({
     "hcloud:index/server:Server": _hcloud_server,
-    "hcloud:index/sshKey:SshKey": _numeric,
+    "hcloud:index/sshKey:SshKey": _hcloud_ssh_key,
     "hcloud:index/firewall:Firewall": _numeric,
     "hcloud:index/placementGroup:PlacementGroup": _numeric,
     "hcloud:index/network:Network": _numeric,
@@ -151,13 +174,7 @@ RESOURCE_FAKES.update({
     "scaleway:instance/privateNic:PrivateNic": _scaleway_private_nic,
     "scaleway:network/vpc:Vpc": _scaleway_regional,
     "scaleway:network/privateNetwork:PrivateNetwork": _scaleway_private_network,
-    "ovh:Vps/vps:Vps": _ovh_vps,
-    "ovh:CloudProject/instance:Instance": _ovh_instance,
     "command:remote:Command": _remote_command,
 })
-INVOKE_FAKES.update({
-    "ovh:Vps/getVps:getVps": _get_vps,
-    "ovh:CloudProject/getFlavors:getFlavors": _get_flavors,
-    "ovh:CloudProject/getImages:getImages": _get_images,
-})
+INVOKE_FAKES["hcloud:index/getSshKeys:getSshKeys"] = _get_hcloud_ssh_keys
 FAKE_STDOUT["-wg-key"] = fake_wireguard_key

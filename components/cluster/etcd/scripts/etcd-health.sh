@@ -5,12 +5,19 @@
 # Parameters (environment):
 #   ENDPOINTS  every member's client URL, one a line
 #   TIMEOUT    seconds to wait (default 180)
+#   CONF_DIR   /etc/etcd (overridden only by the tests)
 # stdout: "<n> members healthy".
+#
+# Also clears the teardown mark the gate's delete leaves (etcd-teardown.sh):
+# a cluster that is gated again is not being destroyed.
 set -euo pipefail
 
 ENDPOINTS="${ENDPOINTS:?ENDPOINTS is required}"
 TIMEOUT="${TIMEOUT:-180}"
-PKI=/etc/etcd/pki
+CONF_DIR="${CONF_DIR:-/etc/etcd}"
+PKI="${CONF_DIR}/pki"
+
+rm -f "${CONF_DIR}/teardown"
 
 endpoints="$(paste -sd, <<< "$ENDPOINTS")"
 count="$(grep -c . <<< "$ENDPOINTS")"

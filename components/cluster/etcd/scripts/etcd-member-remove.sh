@@ -7,11 +7,23 @@
 #   CLUSTER                the members it was created with, one "name mesh_ip" a line
 #   DATA_DIR               its data directory
 #   CLIENT_PORT/PEER_PORT  2379 / 2380
+#   CONF_DIR, RUN_DIR, SYSTEMD_DIR  /etc/etcd, /run/etcd, /run/systemd/system
+#                          (overridden only by the tests)
 #
 # Uses the health-check client certificate written by etcd-member.sh.
 # Refuses (exit 1, nothing changed) when the members left would not be a
-# healthy majority of the new membership. The last member of a cluster is
-# simply stopped and wiped (the whole cluster is being destroyed).
+# healthy majority of the new membership.
+#
+# When no other member answers, this is either the last member of a cluster
+# being destroyed or a member cut off by an outage (mesh down, peers
+# rebooting): from here both look the same, and wiping in the second case
+# could destroy the only copy of the cluster's data. It wipes only with the
+# teardown mark, CONF_DIR/teardown: the delete of the cluster's health gate
+# (<c>-health, etcd-teardown.sh) writes it on the first member, and Pulumi
+# deletes that gate only when the whole ExternalEtcd goes (pulumi destroy,
+# or etcd removed from the spec), before any member; the members go one at
+# a time, the first one last. Without the mark it fails loudly and leaves
+# the member and its data in place.
 set -euo pipefail
 
 ETCD_NAME="${ETCD_NAME:?ETCD_NAME is required}"
@@ -21,11 +33,15 @@ DATA_DIR="${DATA_DIR:?DATA_DIR is required}"
 CLIENT_PORT="${CLIENT_PORT:-2379}"
 PEER_PORT="${PEER_PORT:-2380}"
 
-CONF_DIR=/etc/etcd
+CONF_DIR="${CONF_DIR:-/etc/etcd}"
+RUN_DIR="${RUN_DIR:-/run/etcd}"
+SYSTEMD_DIR="${SYSTEMD_DIR:-/run/systemd/system}"
 PKI="${CONF_DIR}/pki"
-PIDFILE=/run/etcd/etcd.pid
+PIDFILE="${RUN_DIR}/etcd.pid"
+TEARDOWN="${CONF_DIR}/teardown"
+README="components/cluster/etcd/README.md, section Removing members"
 
-has_systemd() { [ -d /run/systemd/system ]; }
+has_systemd() { [ -d "$SYSTEMD_DIR" ]; }
 
 ctl() {
   ETCDCTL_API=3 etcdctl --cacert "${PKI}/ca.crt" --cert "${PKI}/healthcheck-client.crt" \
@@ -55,20 +71,41 @@ wipe() {
   rm -rf "$DATA_DIR" "$CONF_DIR"
 }
 
-[ -f "${PKI}/healthcheck-client.crt" ] || { echo "etcd ${ETCD_NAME}: not configured here; wiping"; wipe; exit 0; }
+has_data() { [ -d "${DATA_DIR}/member" ]; }
+
+if [ ! -f "${PKI}/healthcheck-client.crt" ]; then
+  # Never configured (etcd-member.sh failed early): nothing to lose, unless data is there.
+  if has_data && [ ! -f "$TEARDOWN" ]; then
+    echo "etcd ${ETCD_NAME}: ${DATA_DIR} holds etcd data but ${PKI} has no client certificate to check" \
+      "its membership with; refusing to wipe it. Restore ${PKI} (pulumi up) or move the data away, then retry." >&2
+    exit 1
+  fi
+  echo "etcd ${ETCD_NAME}: not configured here; removing what is left"
+  wipe
+  exit 0
+fi
 
 # Ask the other members (this one may already be down).
 ep=""
+asked=()
 while read -r member_name member_ip; do
   if [ -z "$member_name" ] || [ "$member_name" = "$ETCD_NAME" ]; then continue; fi
   candidate="https://${member_ip}:${CLIENT_PORT}"
+  asked+=("$candidate")
   if ctl --endpoints "$candidate" member list > /dev/null 2>&1; then ep="$candidate"; break; fi
 done <<< "$CLUSTER"
 
 if [ -z "$ep" ]; then
-  echo "etcd ${ETCD_NAME}: no other member answers; stopping and wiping the last member"
-  wipe
-  exit 0
+  if [ -f "$TEARDOWN" ]; then
+    echo "etcd ${ETCD_NAME}: last member of a cluster being destroyed (teardown mark present); stopping and wiping"
+    wipe
+    exit 0
+  fi
+  echo "etcd: refusing to remove ${ETCD_NAME}: no other member answers (asked: ${asked[*]:-none}) and this" \
+    "is not a whole-cluster destroy (no ${TEARDOWN}). With the mesh or the peers down, its data may be the" \
+    "cluster's only copy, so it stays as it is. Bring the mesh and the other members back, then run Pulumi" \
+    "again; to destroy the whole etcd cluster, see ${README}." >&2
+  exit 1
 fi
 
 list="$(ctl --endpoints "$ep" member list)"

@@ -11,6 +11,7 @@
 #   CLIENT_PORT/PEER_PORT  2379 / 2380
 #   ETCD_VERSION           Debian package version to install (empty: the distribution's)
 #   AIRGAP, ARTIFACTS_DIR  true: install etcd/etcdctl from ${ARTIFACTS_DIR}/etcd/
+#   CONF_DIR               /etc/etcd (overridden only by the tests)
 # Secrets on stdin, one NAME=base64 a line: CA, SERVER_CERT, SERVER_KEY,
 #   PEER_CERT, PEER_KEY, CLIENT_CERT, CLIENT_KEY (the health-check client).
 #
@@ -39,7 +40,7 @@ ETCD_VERSION="${ETCD_VERSION:-}"
 AIRGAP="${AIRGAP:-false}"
 ARTIFACTS_DIR="${ARTIFACTS_DIR:-/var/lib/sovereign/airgap}"
 
-CONF_DIR=/etc/etcd
+CONF_DIR="${CONF_DIR:-/etc/etcd}"
 PKI="${CONF_DIR}/pki"
 CONF="${CONF_DIR}/etcd.conf.yml"
 INITIAL="${CONF_DIR}/initial-cluster.yml"
@@ -59,7 +60,24 @@ done
 
 has_systemd() { [ -d /run/systemd/system ]; }
 
+# A member with data on another pinned version is refused before anything
+# is touched: every member runs this at once (see etcd's upgrade guides: one
+# member at a time, after a snapshot). The distribution's version (no
+# ETCD_VERSION) and air-gapped binaries are taken as they are.
+refuse_other_version() {
+  local have
+  [ -n "$ETCD_VERSION" ] && [ "$AIRGAP" != "true" ] && [ -d "${DATA_DIR}/member" ] || return 0
+  have="$(dpkg-query -W -f='${Version}' etcd-server 2> /dev/null || true)"
+  if [ -n "$have" ] && [[ "$have" != "$ETCD_VERSION"* ]]; then
+    echo "etcd ${ETCD_NAME}: this member runs etcd-server ${have} and the version asked is ${ETCD_VERSION}:" \
+      "refusing to change the version of every member at once. Upgrade one member at a time (etcd's" \
+      "upgrade guide, after a snapshot), then set the version to the one installed. Nothing was changed." >&2
+    exit 1
+  fi
+}
+
 install_etcd() {
+  refuse_other_version
   if command -v etcd > /dev/null && command -v etcdctl > /dev/null; then return; fi
   if [ "$AIRGAP" = "true" ]; then
     for bin in etcd etcdctl; do

@@ -5,17 +5,25 @@
 #   K3S_VERSION    e.g. v1.31.4+k3s1
 #   AIRGAP         true: take everything from ARTIFACTS_DIR/k3s, never the network
 #   ARTIFACTS_DIR  pre-staged files: k3s/k3s[-arm64], k3s/k3s-airgap-images-<arch>.tar[.zst|.gz]
+#   K3S_BIN, K3S_ETC, K3S_DATA  /usr/local/bin/k3s, /etc/rancher/k3s, /var/lib/rancher/k3s
+#                  (overridden only by the tests)
 #
 # Runs on every node in parallel, before any node starts K3s. Idempotent:
 # the right version already installed means no download and no change.
+#
+# A node of the cluster (K3s configured on it) that runs another version is
+# refused, before anything is touched: this runs on every node at once, so
+# a version change would upgrade agents before servers and every server
+# together. Upgrades follow components/cluster/k3s/README.md, "Upgrading".
 set -euo pipefail
 
 K3S_VERSION="${K3S_VERSION:?K3S_VERSION is required}"
 AIRGAP="${AIRGAP:-false}"
 ARTIFACTS_DIR="${ARTIFACTS_DIR:-/var/lib/sovereign/airgap}"
 
-bin=/usr/local/bin/k3s
-images_dir=/var/lib/rancher/k3s/agent/images
+bin="${K3S_BIN:-/usr/local/bin/k3s}"
+etc="${K3S_ETC:-/etc/rancher/k3s}"
+images_dir="${K3S_DATA:-/var/lib/rancher/k3s}/agent/images"
 
 case "$(uname -m)" in
   x86_64) arch=amd64; suffix="" ;;
@@ -48,14 +56,25 @@ install_from_github() {
   install -m 0755 "${tmp}/k3s${suffix}" "$bin"
 }
 
+installed="$(installed_version || true)"
+# k3s-node.sh writes config.yaml: a node with one is part of the cluster.
+if [ -n "$installed" ] && [ "$installed" != "$K3S_VERSION" ] && [ -f "${etc}/config.yaml" ]; then
+  echo "k3s: this node runs ${installed} and cluster.version asks for ${K3S_VERSION}: refusing to change" \
+    "the version of a running node (every node would change at once, agents before servers). Set" \
+    "cluster.version back to ${installed}, or upgrade one node at a time as components/cluster/k3s/README.md" \
+    "(Upgrading) describes, then set cluster.version to the new version. Nothing was changed." >&2
+  exit 1
+fi
+
 changed=false
-if [ "$(installed_version || true)" != "$K3S_VERSION" ]; then
+if [ "$installed" != "$K3S_VERSION" ]; then
   if [ "$AIRGAP" = "true" ]; then install_from_artifacts; else install_from_github; fi
   changed=true
 elif [ "$AIRGAP" = "true" ]; then
   install_from_artifacts  # images may have been staged after the binary
 fi
+# The multi-call binary's tools, beside it (/usr/local/bin), unless installed otherwise.
 for tool in kubectl crictl ctr; do
-  [ -e "/usr/local/bin/${tool}" ] || ln -s "$bin" "/usr/local/bin/${tool}"
+  [ -e "$(dirname "$bin")/${tool}" ] || ln -s "$bin" "$(dirname "$bin")/${tool}"
 done
 echo "k3s ${K3S_VERSION} installed (changed=${changed})"

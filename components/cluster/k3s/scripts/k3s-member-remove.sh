@@ -16,6 +16,11 @@
 # the resource). Then the node is drained and deleted. Pulumi removes
 # servers one at a time (each server's resources depend on the previous
 # one's). Idempotent: an unknown node is already gone.
+#
+# An API or etcd that does not answer is never taken for "already gone" or
+# "last member" (what a mesh outage looks like from here): the script
+# fails, nothing is touched, and the node's uninstall (which wipes it) does
+# not run.
 set -euo pipefail
 
 NODE_NAME="${NODE_NAME:?NODE_NAME is required}"
@@ -35,13 +40,23 @@ client_urls() {
     | grep -o '"clientURLs":\["[^"]*"' | sed 's/.*\["//; s/"$//'
 }
 
-if ! "${kubectl[@]}" get node "$NODE_NAME" > /dev/null 2>&1; then
+if ! found="$("${kubectl[@]}" get node "$NODE_NAME" --ignore-not-found -o name)"; then
+  echo "cannot ask the Kubernetes API here whether ${NODE_NAME} is a node; nothing changed." \
+    "Bring K3s on this server and the mesh back, then run Pulumi again." >&2
+  exit 1
+fi
+if [ -z "$found" ]; then
   echo "node ${NODE_NAME} is not in the cluster: nothing to do"
   exit 0
 fi
 
 if [ "$K3S_ROLE" = "server" ]; then
-  mapfile -t urls < <(client_urls)
+  if ! members="$(client_urls)"; then
+    echo "refusing to remove ${NODE_NAME}: etcd on this server does not answer its member list;" \
+      "nothing changed. Bring it back (is K3s running?), then run Pulumi again." >&2
+    exit 1
+  fi
+  mapfile -t urls <<< "$members"
   total="${#urls[@]}"
   healthy_others=0
   member=false
@@ -72,7 +87,8 @@ if [ "$K3S_ROLE" = "server" ] && [ "${member:-false}" = "true" ]; then
   # K3s's etcd controller removes the member; wait until it is gone.
   "${kubectl[@]}" annotate --overwrite node "$NODE_NAME" etcd.k3s.cattle.io/remove=true > /dev/null
   deadline=$((SECONDS + 180))
-  while client_urls | grep -qx "https://${NODE_IP}:2379"; do
+  # Gone only when etcd answers without it (an error is not a removal).
+  until members="$(client_urls)" && ! grep -qx "https://${NODE_IP}:2379" <<< "$members"; do
     if [ "$SECONDS" -ge "$deadline" ]; then
       echo "etcd member of ${NODE_NAME} still present after 180s" >&2
       exit 1

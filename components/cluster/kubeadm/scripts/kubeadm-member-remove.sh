@@ -15,7 +15,10 @@
 # stay healthy still form a quorum of the smaller cluster. Then the node
 # is drained and deleted; kubeadm reset on the node follows. Control
 # planes leave one at a time (each depends on the previous one).
-# Idempotent: an unknown node is already gone.
+# Idempotent: an unknown node is already gone. An API that does not answer
+# is never taken for "already gone" or "last control plane" (what a mesh
+# outage looks like from here): the script fails and nothing is touched, so
+# the node's kubeadm reset (which wipes it) does not run.
 set -euo pipefail
 
 NODE_NAME="${NODE_NAME:?NODE_NAME is required}"
@@ -26,7 +29,12 @@ SELF="${SELF:-false}"
 export KUBECONFIG=/etc/kubernetes/admin.conf
 pki=/etc/kubernetes/pki/etcd
 
-if ! kubectl get node "$NODE_NAME" > /dev/null 2>&1; then
+if ! found="$(kubectl get node "$NODE_NAME" --ignore-not-found -o name)"; then
+  echo "cannot ask the Kubernetes API here whether ${NODE_NAME} is a node; nothing changed." \
+    "Bring the API on this control plane and the mesh back, then run Pulumi again." >&2
+  exit 1
+fi
+if [ -z "$found" ]; then
   echo "node ${NODE_NAME} is not in the cluster: nothing to do"
   exit 0
 fi
@@ -37,11 +45,11 @@ etcd() {
 }
 
 if [ "$ROLE" = "control-plane" ]; then
-  # Other control planes that are Ready (name and Ready status a line).
-  others="$(kubectl get nodes -l node-role.kubernetes.io/control-plane \
-    -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' \
-    | awk -v me="$NODE_NAME" '$1 != me && $2 == "True"' | grep -c . || true)"
-  total="$(kubectl get nodes -l node-role.kubernetes.io/control-plane -o name | grep -c . || true)"
+  # Control planes, name and Ready status a line (an API error stops here).
+  cps="$(kubectl get nodes -l node-role.kubernetes.io/control-plane \
+    -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}')"
+  others="$(awk -v me="$NODE_NAME" '$1 != "" && $1 != me && $2 == "True"' <<< "$cps" | grep -c . || true)"
+  total="$(grep -c . <<< "$cps" || true)"
   if [ "$SELF" = "true" ] && [ "$total" -le 1 ]; then
     echo "${NODE_NAME} is the last control plane: nothing to hand over"
     exit 0

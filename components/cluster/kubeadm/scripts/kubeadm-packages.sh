@@ -7,33 +7,67 @@
 #   AIRGAP           true: install ARTIFACTS_DIR/kubeadm/*.deb and import
 #                    ARTIFACTS_DIR/kubeadm/images/*.tar, never the network
 #   ARTIFACTS_DIR    pre-staged packages and images
+#   KUBE_DIR, APT_ETC, SYSTEMD_DIR  /etc/kubernetes, /etc/apt, /run/systemd/system
+#                    (overridden only by the tests)
 #
 # Runs on every Kubernetes node in parallel, before any kubeadm command.
 # Idempotent: installed versions, repository and configuration are
 # checked first; containerd restarts only when its configuration changed.
+#
+# A node of the cluster (it has a kubelet.conf) whose kubelet is another
+# version is refused before anything is touched: this runs on every node at
+# once, so a version change would put kubelets ahead of the API server.
+# Upgrades follow components/cluster/kubeadm/README.md, "Upgrading".
+#
+# The repository key is kept ASCII-armored (.asc, read by apt >= 1.4
+# itself): no gpg --dearmor, so no gnupg, which minimal images lack.
 set -euo pipefail
 
 K8S_VERSION="${K8S_VERSION:?K8S_VERSION is required}"
 K8S_MINOR="${K8S_MINOR:?K8S_MINOR is required}"
 AIRGAP="${AIRGAP:-false}"
 ARTIFACTS_DIR="${ARTIFACTS_DIR:-/var/lib/sovereign/airgap}"
-
-# kubeadm runs the kubelet as a systemd service; there is no fallback.
-[ -d /run/systemd/system ] || { echo "kubeadm needs systemd to run the kubelet; use k3s on hosts without systemd" >&2; exit 1; }
+KUBE_DIR="${KUBE_DIR:-/etc/kubernetes}"
+APT_ETC="${APT_ETC:-/etc/apt}"
+SYSTEMD_DIR="${SYSTEMD_DIR:-/run/systemd/system}"
 
 pkg_version="${K8S_VERSION}-1.1"
+running="$(dpkg-query -W -f='${Version}' kubelet 2> /dev/null || true)"
+if [ -f "${KUBE_DIR}/kubelet.conf" ] && [ -n "$running" ] && [ "$running" != "$pkg_version" ]; then
+  echo "kubeadm: this node runs kubelet ${running} and cluster.version asks for ${pkg_version}: refusing to" \
+    "change the version of a joined node (every node would change at once, kubelets ahead of the API" \
+    "server). Set cluster.version back to ${running%-*}, or upgrade one node at a time as" \
+    "components/cluster/kubeadm/README.md (Upgrading) describes, then set cluster.version to the new" \
+    "version. Nothing was changed." >&2
+  exit 1
+fi
+
+# kubeadm runs the kubelet as a systemd service; there is no fallback.
+[ -d "$SYSTEMD_DIR" ] || { echo "kubeadm needs systemd to run the kubelet; use k3s on hosts without systemd" >&2; exit 1; }
+
 changed=()
 export DEBIAN_FRONTEND=noninteractive
 
 installed() { [ "$(dpkg-query -W -f='${Version}' "$1" 2> /dev/null || true)" = "$2" ]; }
 
 install_online() {
-  local keyring=/etc/apt/keyrings/kubernetes-apt-keyring.gpg
-  local list=/etc/apt/sources.list.d/kubernetes.list
+  local keyring="${APT_ETC}/keyrings/kubernetes-apt-keyring.asc"
+  local list="${APT_ETC}/sources.list.d/kubernetes.list"
   local line="deb [signed-by=${keyring}] https://pkgs.k8s.io/core:/stable:/${K8S_MINOR}/deb/ /"
+  local key
+  if ! command -v curl > /dev/null || [ ! -f /etc/ssl/certs/ca-certificates.crt ]; then
+    apt-get update -qq > /dev/null
+    apt-get install -y -qq --no-install-recommends curl ca-certificates > /dev/null
+  fi
   if [ ! -f "$list" ] || [ "$(cat "$list")" != "$line" ]; then
-    mkdir -p /etc/apt/keyrings
-    curl -fsSL "https://pkgs.k8s.io/core:/stable:/${K8S_MINOR}/deb/Release.key" | gpg --dearmor --yes -o "$keyring"
+    key="$(curl -fsSL --retry 5 "https://pkgs.k8s.io/core:/stable:/${K8S_MINOR}/deb/Release.key")"
+    grep -q -- '-----BEGIN PGP PUBLIC KEY BLOCK-----' <<< "$key" \
+      || { echo "pkgs.k8s.io ${K8S_MINOR}: Release.key is not an ASCII-armored OpenPGP key" >&2; exit 1; }
+    mkdir -p "${APT_ETC}/keyrings" "${APT_ETC}/sources.list.d"
+    printf '%s\n' "$key" > "$keyring"
+    chmod 0644 "$keyring"
+    # The dearmored keyring earlier versions of this script wrote.
+    rm -f "${APT_ETC}/keyrings/kubernetes-apt-keyring.gpg"
     printf '%s\n' "$line" > "$list"
   fi
   apt-get update -qq > /dev/null
