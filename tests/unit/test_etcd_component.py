@@ -272,6 +272,17 @@ def test_deleting_a_member_removes_that_member_safely(run, mesh_ips):
         assert param(delete, "DATA_DIR") == "/var/lib/etcd"
 
 
+def test_only_a_whole_cluster_destroy_marks_the_last_member_for_wiping(run):
+    """The health gate is deleted only with the whole ExternalEtcd, before
+    every member: its delete marks the first member, which is removed last."""
+    health = run.named("prod-etcd-health")
+    first = run.named(f"prod-etcd-{ETCD_NODES[0]}-etcd")
+    assert health.inputs["connection"]["host"] == first.inputs["connection"]["host"]
+    assert health.script("delete").endswith((SCRIPTS / "etcd-teardown.sh").read_text().split("\n", 1)[1])
+    # Replacing the gate would run that delete: it must never be replaced.
+    assert not health.inputs.get("triggers")
+
+
 def test_snapshots_follow_the_default_schedule_on_every_member(run):
     for node in ETCD_NODES:
         script = run.named(f"prod-etcd-{node}-etcd-snapshots").script("create")
