@@ -139,7 +139,7 @@ def test_every_connection_pins_the_key_its_machine_was_given():
         cloud_config = yaml.safe_load(data["cloud-init"] if isinstance(data, dict) else data)
         node = server.inputs["name"].removeprefix(f"{spec['name']}-")
         assert cloud_config["ssh_keys"]["ed25519_public"] == generated[node]
-        assert cloud_config["ssh_genkeytypes"] == [] and cloud_config["ssh_deletekeys"] is True
+        assert cloud_config["ssh_genkeytypes"] == ["ed25519"] and cloud_config["ssh_deletekeys"] is True
     # OVH VPS orders take no user data: scanned once, then pinned.
     scanned = {s.name: s.outputs["stdout"] for s in run.of_type("command:local:Command")}
     expected = {**generated, **declared}
