@@ -132,22 +132,28 @@ install_plugin() { # KIND NAME VERSION FILE
 }
 
 # ---------------------------------------------------------------- pieces
-build_cli() {
-  local w="$WORK/cli"
-  wrapper "$w" "module sovereign.local/engine/cli
+# pkg_tool NAME PACKAGE OUTPUT [EXTRA_REQUIRE]: build one Go tool in a wrapper
+# module beside pkg/v3 and sdk/v3 at the CLI's version, with pkg's replaces.
+pkg_tool() {
+  local w="$WORK/$1"
+  wrapper "$w" "module sovereign.local/engine/$1
 
 go 1.26
 
 require (
 	github.com/pulumi/pulumi/pkg/v3 v$PULUMI_CLI_VERSION
 	github.com/pulumi/pulumi/sdk/v3 v$PULUMI_CLI_VERSION
+${4:+	$4}
 )
 
 $(pkg_replaces)
 
-tool github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
-  (cd "$w" && go mod tidy &&
-    go build -trimpath -ldflags "$CLI_LDFLAGS" -o "$BIN/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
+tool $2"
+  (cd "$w" && go mod tidy && go build -trimpath -ldflags "$CLI_LDFLAGS" -o "$BIN/$3" "$2")
+}
+
+build_cli() {
+  pkg_tool cli github.com/pulumi/pulumi/pkg/v3/cmd/pulumi pulumi
   "$BIN/pulumi" version
 }
 
@@ -158,23 +164,8 @@ copy_python_exec() {
 }
 
 build_python() {
-  local w="$WORK/python"
-  wrapper "$w" "module sovereign.local/engine/python
-
-go 1.26
-
-require (
-	github.com/pulumi/pulumi/pkg/v3 v$PULUMI_CLI_VERSION
-	github.com/pulumi/pulumi/sdk/v3 v$PULUMI_CLI_VERSION
-	github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3 $PULUMI_LANGUAGE_PYTHON_MODULE
-)
-
-$(pkg_replaces)
-
-tool github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3"
-  (cd "$w" && go mod tidy &&
-    go build -trimpath -ldflags "$CLI_LDFLAGS" -o "$BIN/pulumi-language-python" \
-      github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3)
+  local module=github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3
+  pkg_tool python "$module" pulumi-language-python "$module $PULUMI_LANGUAGE_PYTHON_MODULE"
   copy_python_exec
 }
 
