@@ -68,10 +68,6 @@ def run_components(build, *, stack: str = "test", cloud: FakeCloud | None = None
 
 def host_key_for(name: str) -> str:
     """A real, stable ed25519 host public key for a test host named ``name``."""
-    import hashlib
+    from stacks.plan.fakes.ssh import machine_host_key
 
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    key = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(f"host-key/{name}".encode()).digest())
-    return key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+    return machine_host_key(f"test-host/{name}")

@@ -631,5 +631,5 @@ def test_removing_a_member_through_its_delete_keeps_the_cluster_healthy(cluster)
 
     # The delete is idempotent: run again, it only confirms.
     again = remove_member(cluster.run, leaving)
-    assert again["stdout"] == f"etcd {leaving.name}: not configured here; wiping"
+    assert again["stdout"] == f"etcd {leaving.name}: not configured here; removing what is left"
     assert len(members(staying[0], remaining)) == 2

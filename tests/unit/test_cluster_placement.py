@@ -15,7 +15,7 @@ import pytest
 from tests.stack_runner import example_spec, run_spec
 
 from .cluster_support import deps, param
-from .test_cluster_scripts import node_api, run_bash  # noqa: F401 (node_api: a fixture)
+from .test_cluster_scripts import run_bash
 
 PROD_NODES = ["cp-paris-1", "cp-sbg-1", "gpu-paris-1", "gpu-gra-1", "gpu-houston-1", "onprem-paris-1"]
 BUDGET_NODES = ["vps-1", "vps-2", "vps-3"]
@@ -68,7 +68,7 @@ def test_every_k3s_node_is_placed_with_k3s_own_kubectl(budget):
 
 
 @pytest.mark.parametrize("stack, group, node", [("prod", "gpu-paris", "gpu-paris-1"), ("budget", "vps", "vps-2")])
-def test_a_label_and_a_taint_leaving_the_spec_leave_the_joined_node(stack, group, node, node_api):  # noqa: F811
+def test_a_label_and_a_taint_leaving_the_spec_leave_the_joined_node(stack, group, node, node_api):
     env, state = node_api
     with_extra = example_spec(stack)
     with_extra["nodeGroups"][group]["labels"] = {"sovereign.cloud/team": "data"}

@@ -18,9 +18,9 @@ from .registry import RESOURCE_FAKES
 _ADDRESS = re.compile(r"^export ADDRESS='?([^'\n]+)'?$", re.MULTILINE)
 
 
-def machine_host_key(address: str) -> str:
-    """The host key the fake machine at ``address`` presents."""
-    key = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(f"fake-machine/{address}".encode()).digest())
+def machine_host_key(seed: str) -> str:
+    """The ed25519 host public key of a fake machine (e.g. seeded by its address)."""
+    key = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(f"fake-machine/{seed}".encode()).digest())
     return key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
 
 
