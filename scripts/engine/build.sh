@@ -52,7 +52,7 @@ export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 module_of() {
   case "$1" in
     cli) echo "$PULUMI_CLI_VERSION" ;;
-    python) echo "$PULUMI_LANGUAGE_PYTHON_MODULE" ;;
+    python) echo "$PULUMI_LANGUAGE_PYTHON_SDK_VERSION" ;;
     yaml) echo "$PULUMI_YAML_VERSION" ;;
     kubernetes) echo "$KUBERNETES_PROVIDER_MODULE" ;;
     command) echo "$COMMAND_PROVIDER_MODULE" ;;
@@ -164,8 +164,13 @@ copy_python_exec() {
 }
 
 build_python() {
-  local module=github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3
-  pkg_tool python "$module" pulumi-language-python "$module $PULUMI_LANGUAGE_PYTHON_MODULE"
+  # The host is a package of sdk/v3 up to v3.79.0 (see versions.env); its
+  # go.mod carries a replace, so it is built with that module as main module.
+  local src="$WORK/python/sdk"
+  copy_module github.com/pulumi/pulumi/sdk/v3 "v$PULUMI_LANGUAGE_PYTHON_SDK_VERSION" "$src"
+  (cd "$src" && go build -trimpath \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_LANGUAGE_PYTHON_SDK_VERSION" \
+    -o "$BIN/pulumi-language-python" ./python/cmd/pulumi-language-python)
   copy_python_exec
 }
 
