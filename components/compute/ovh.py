@@ -173,9 +173,16 @@ def vps_image_names(spec, catalog) -> dict[str, str]:
 
 
 def _field(value, name: str, camel: str):
-    """An output object's property (a dict where the state held no type)."""
+    """An output object's property (a dict where the state held no type).
+
+    Output types are dicts too, whose ``get`` of a property name logs a
+    warning on every run ("Key 'imageId' not found in InstanceBootFrom"):
+    their property getter is read instead.
+    """
     if value is None:
         return None
+    if isinstance(getattr(type(value), name, None), property):
+        return getattr(value, name)
     return value.get(camel, value.get(name)) if isinstance(value, dict) else getattr(value, name, None)
 
 

@@ -35,6 +35,26 @@ WIREGUARD_EXPORTER_PORT = 9586  # the monitoring add-on's WireGuard exporter
 METALLB_MEMBERLIST_PORT = 7946
 METALLB_METRICS_PORT = 7472
 METALLB_FRR_METRICS_PORT = 7473
+# ingress-nginx on the host network (a DaemonSet under Cilium, whose
+# hostPorts answer on the mesh interface only): the API server calls its
+# admission webhook at the node's address, Prometheus scrapes its metrics
+# there (chart defaults controller.admissionWebhooks.port, controller.metrics.port).
+INGRESS_WEBHOOK_PORT = 8443
+INGRESS_METRICS_PORT = 10254
+
+
+def ingress_on_host_network(spec: ClusterSpec) -> bool:
+    """ingress-nginx binds 80/443 on the node itself rather than through hostPorts.
+
+    Cilium serves hostPorts from BPF programs on its ``devices`` only
+    (``wg0`` here, components/platform/cni/cilium.py), so a hostPort would
+    not answer on the public address where the nodes publish 80/443; a
+    host-network DaemonSet does, behind the node firewall's published ports.
+    Calico's hostPorts (the portmap plugin, iptables DNAT) answer on every
+    address and stay as they are.
+    """
+    ingress = spec.addons.ingress_nginx
+    return ingress.enabled and ingress.kind == "DaemonSet" and spec.network.cni == "cilium"
 
 
 def cni_wireguard_port(spec: ClusterSpec) -> int | None:
@@ -64,6 +84,10 @@ def cluster_ports(spec: ClusterSpec) -> tuple[list[str], list[str]]:
     addons = spec.addons
     if addons.monitoring.enabled:
         tcp += [str(NODE_EXPORTER_PORT), str(WIREGUARD_EXPORTER_PORT)]
+    if ingress_on_host_network(spec):
+        tcp.append(str(INGRESS_WEBHOOK_PORT))
+        if addons.monitoring.enabled:
+            tcp.append(str(INGRESS_METRICS_PORT))
     if addons.metallb.enabled:
         tcp.append(str(METALLB_MEMBERLIST_PORT))
         udp.append(str(METALLB_MEMBERLIST_PORT))

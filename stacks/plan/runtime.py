@@ -30,6 +30,8 @@ class Registered:
     dependencies: list[str]
     secret_paths: list[str]
     outputs: dict[str, Any] = field(default_factory=dict)
+    id: str = ""
+    """The id the (fake) provider gave a custom resource ("" for components)."""
     # Resource options as the engine receives them (the mocks ignore them,
     # the real engine acts on them): what a change replaces, and how.
     replace_on_changes: list[str] = field(default_factory=list)
@@ -95,6 +97,7 @@ class RecordingMonitor(mocks.MockMonitor):
             dependencies=list(request.dependencies),
             secret_paths=secret_paths(raw),
             outputs=unwrap_secrets(dict(state)),
+            id=response.id,
             replace_on_changes=list(request.replaceOnChanges),
             delete_before_replace=bool(request.deleteBeforeReplace),
             ignore_changes=list(request.ignoreChanges),

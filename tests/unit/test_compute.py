@@ -52,8 +52,11 @@ def test_hetzner_server_inputs(stack_run):
     assert server.inputs["serverType"] == "cx23"
     assert server.inputs["location"] == "fsn1"
     assert server.inputs["name"] == "dev-main-1"
-    assert server.inputs["sshKeys"] == [key.outputs.get("id", server.inputs["sshKeys"][0])]
-    assert server.inputs["firewallIds"] == [int(server.inputs["firewallIds"][0])]
+    # The ids Hetzner gave the key (ssh_keys takes ids or names) and the
+    # firewall (an integer list), not just values of the right shape.
+    assert key.id and server.inputs["sshKeys"] == [key.id]
+    assert firewall.id and server.inputs["firewallIds"] == [int(firewall.id)]
+    assert server.inputs["placementGroupId"] == int(placement.id)
     assert placement.inputs["type"] == "spread"
     assert {firewall.urn, placement.urn, key.urn} <= set(server.dependencies)
     assert "ssh-ed25519" in server.inputs["userData"]
@@ -98,10 +101,8 @@ def test_ssh_source_cidrs_restrict_ssh(stack_run):
     assert [r["sourceIps"] for r in rules if r.get("port") == "22"] == [["198.51.100.0/24"]]
 
 
-def test_budget_orders_three_ovh_vps(example_run):
-    stack, _, run = example_run
-    if stack != "budget":
-        return
+def test_budget_orders_three_ovh_vps(stack_run):
+    run = stack_run(example_spec("budget"), stack="budget")
     orders = run.of_type("ovh:Vps/vps:Vps")
     assert len(orders) == 3
     for order in orders:
@@ -112,10 +113,8 @@ def test_budget_orders_three_ovh_vps(example_run):
         assert order.inputs["publicSshKey"].startswith("ssh-ed25519 ")
 
 
-def test_prod_uses_every_provider(example_run):
-    stack, _, run = example_run
-    if stack != "prod":
-        return
+def test_prod_uses_every_provider(stack_run):
+    run = stack_run(example_spec("prod"), stack="prod")
     providers = {n["provider"] for n in run.outputs["nodes"]}
     assert providers == {"scaleway", "ovh", "hetzner", "existing"}
     instance = run.of_type("ovh:CloudProject/instance:Instance")[0]

@@ -33,10 +33,22 @@ def test_a_second_stack_uploading_the_same_public_key_is_refused_like_by_hetzner
 
 
 def test_two_stacks_with_one_cluster_name_collide_on_the_key_name(stack_run):
+    """Names are unique in a Hetzner project: the key, and as well the
+    firewall, placement group and servers named after the cluster."""
     cloud = FakeCloud()
     stack_run(example_spec("dev"), stack="dev", cloud=cloud)
-    with pytest.raises(Exception, match="name 'dev-admin' is already used"):
+    with pytest.raises(Exception, match=r"name 'dev-(admin|main|main-0|main-1)' is already used"):
         stack_run(_copy_of_dev("dev", OTHER_KEY), stack="dev-copy", cloud=cloud)
+    # The key alone, without the resources named after the cluster:
+    from tests.stack_runner import run_components
+
+    def second_key():
+        import pulumi_hcloud as hcloud
+
+        hcloud.SshKey("dev-hetzner-ssh-key", name="dev-admin", public_key=OTHER_KEY)
+
+    with pytest.raises(Exception, match="name 'dev-admin' is already used"):
+        run_components(second_key, stack="dev-copy", cloud=cloud)
 
 
 def test_the_same_stack_updated_again_is_no_collision(stack_run):

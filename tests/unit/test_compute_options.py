@@ -114,12 +114,20 @@ def _warnings(caplog) -> list[str]:
     ("prod", "prod-scaleway-cp-paris-1", {"image": "ubuntu_jammy"}, "cp-paris-1", "ubuntu_jammy", "debian_bookworm"),
     ("budget", "budget-ovh-vps-2", {"imageId": "0e0e0e0e-1111-4222-8333-444444444444"}, "vps-2",
      "0e0e0e0e-1111-4222-8333-444444444444", "Debian 12"),
+    # OVH Public Cloud: the boot image id, named from the region's image list.
+    ("prod", "prod-ovh-gpu-gra-1", {"bootFrom": {"imageId": "debian-11@GRA11"}}, "gpu-gra-1", "Debian 11",
+     "Debian 12"),
 ])
 def test_a_node_keeping_an_older_image_is_named_with_how_to_rebuild_it(stack_run, caplog, stack, resource,
                                                                        state, node, old, new):
     from stacks.plan.fakes.compute import deployed_state
 
     cloud = FakeCloud()
+    if "bootFrom" in state:  # the id OVH lists for that image in that region
+        from stacks.plan.fakes.ovh import _id
+
+        name, region = state["bootFrom"]["imageId"].split("@")
+        state = {"bootFrom": {"imageId": _id("image", region, {"debian-11": "Debian 11"}[name])}}
     deployed_state(cloud, resource, **state)  # what `pulumi up` finds in the stack's state
     with caplog.at_level(logging.WARNING):
         stack_run(example_spec(stack), stack=stack, cloud=cloud)

@@ -148,3 +148,14 @@ def test_an_image_ovh_does_not_offer_fails_the_program_naming_the_field(stack_ru
     spec["nodeGroups"]["gpu-gra"]["image"] = "Debian 10"
     text = _failure(stack_run, spec, "prod")
     assert "nodeGroups.gpu-gra.image" in text and "'Debian 10'" in text and "Debian 12" in text
+
+
+def test_reading_the_deployed_image_logs_no_sdk_warning(stack_run, caplog):
+    """Output types are dicts whose ``get`` of a camelCase key warns on every
+    ``pulumi up`` ("Key 'imageId' not found in InstanceBootFrom")."""
+    import logging
+
+    with caplog.at_level(logging.WARNING):
+        run = stack_run(example_spec("prod"), stack="prod")
+    assert run.of_type("ovh:CloudProject/instance:Instance")
+    assert [r.getMessage() for r in caplog.records if "not found in" in r.getMessage()] == []

@@ -498,6 +498,52 @@ def test_the_firewall_of_every_node_gets_the_ports(stack_run):
         assert {"9100", "9586", "7946"} <= set(tcp) and "7946" in udp, node["name"]
 
 
+# -- ingress-nginx reachable on the public 80/443 with either CNI (issue 11, item 5) --
+
+def _ingress_controller(spec: dict) -> dict:
+    return releases(run_platform(spec))["ingress-nginx"].inputs["values"]["controller"]
+
+
+def test_with_cilium_the_ingress_daemonset_binds_80_443_on_the_node_itself():
+    """Cilium answers hostPorts on its ``devices`` (wg0) only: a hostPort
+    ingress would be unreachable on the public address where budget's
+    nodes publish 80/443 (and Let's Encrypt's HTTP-01 would never pass)."""
+    spec = example_spec("budget")
+    assert spec["network"]["cni"] == "cilium" and spec["nodeGroups"]["vps"]["publishedPorts"] == [80, 443]
+    run = run_platform(spec)
+    assert releases(run)["cilium"].inputs["values"]["devices"] == ["wg0"]
+    controller = releases(run)["ingress-nginx"].inputs["values"]["controller"]
+    assert controller["kind"] == "DaemonSet"
+    assert controller["hostNetwork"] is True and controller["dnsPolicy"] == "ClusterFirstWithHostNet"
+    assert controller["hostPort"] == {"enabled": False}
+
+
+def test_with_calico_the_ingress_daemonset_keeps_its_host_ports():
+    controller = _ingress_controller(example_spec("prod"))
+    assert controller["kind"] == "DaemonSet" and controller["hostPort"] == {"enabled": True}
+    assert "hostNetwork" not in controller
+
+
+def test_a_cilium_ingress_deployment_behind_metallb_stays_on_the_pod_network():
+    spec = example_spec("budget")
+    spec["addons"]["ingressNginx"] = {"enabled": True, "kind": "Deployment"}
+    spec["addons"]["metallb"] = {"enabled": True, "addresses": ["203.0.113.64/28"]}
+    controller = _ingress_controller(spec)
+    assert "hostNetwork" not in controller and controller["service"]["type"] == "LoadBalancer"
+    assert "8443" not in _ports(spec)[0]
+
+
+def test_the_mesh_opens_the_host_network_ingress_webhook_and_metrics():
+    """The API server calls the admission webhook at the node's (mesh)
+    address, Prometheus scrapes 10254 there: both cross the node firewall."""
+    spec = example_spec("budget")
+    tcp, _ = _ports(spec)
+    assert "8443" in tcp and "10254" not in tcp  # monitoring off
+    spec["addons"]["monitoring"] = {"enabled": True}
+    assert {"8443", "10254"} <= set(_ports(spec)[0])
+    assert "8443" not in _ports(example_spec("prod"))[0]  # Calico: webhook on the pod network
+
+
 
 
 # -- the kube-proxy rule -----------------------------------------------------------

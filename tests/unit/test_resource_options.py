@@ -126,6 +126,26 @@ def test_routine_changes_only_update_node_commands(stack, change):
         assert new[name].replace_on_changes == SDK_REPLACE_ON_CHANGES and not new[name].inputs.get("triggers"), name
 
 
+@pytest.mark.parametrize(("stack", "change"), CASES, ids=[f"{s}-{c.__name__}" for s, c in CASES])
+def test_routine_changes_touch_no_machine_key_or_credential(stack, change):
+    """Beyond the commands: servers, host keys, join credentials (random and
+    tls resources replace on any input change) stay as they are. A changed
+    input is allowed only where the engine ignores it (``ignore_changes``:
+    install-time inputs such as user data, rendered again on every run)."""
+    before, after = _runs(stack, change)
+    old = {r.urn: r for r in before.resources if r.custom and r.type != COMMAND}
+    new = {r.urn: r for r in after.resources if r.custom and r.type != COMMAND}
+    kept = {u: r for u, r in old.items() if not r.type.startswith("kubernetes:")}
+    # Kubernetes objects may come and go with an add-on; nothing else may.
+    assert {u for u in kept if u not in new} == set(), f"{stack}: {change.__name__} removes resources"
+    touched = {}
+    for urn, r in kept.items():
+        keys = {k for k in r.inputs.keys() | new[urn].inputs.keys() if r.inputs.get(k) != new[urn].inputs.get(k)}
+        if keys - set(new[urn].ignore_changes):
+            touched[r.name] = sorted(keys - set(new[urn].ignore_changes))
+    assert touched == {}, f"{stack}: {change.__name__} changes inputs the engine acts on"
+
+
 def test_a_label_change_never_touches_a_member(example_run):
     """The member's delete removes the node: it must not even be updated by
     a label change (the placement step carries labels now)."""

@@ -1,10 +1,16 @@
-"""ingress-nginx: a DaemonSet on host ports 80/443 (nodes publish them) or a
-Deployment behind a LoadBalancer Service (MetalLB)."""
+"""ingress-nginx: a DaemonSet on the nodes' ports 80/443 (nodes publish them) or a
+Deployment behind a LoadBalancer Service (MetalLB).
+
+The DaemonSet takes the ports through hostPorts with Calico (portmap: DNAT on
+every address) and on the host network with Cilium, whose hostPorts answer
+on the mesh interface only (``components.node.ports.ingress_on_host_network``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from ...node.ports import ingress_on_host_network
 from ..chart_values import IngressNginxValues, typed
 from ..charts import CHARTS
 from ..model import AddonPlan, PlatformContext, Release, Workload
@@ -18,16 +24,20 @@ GROUP_LABEL = "sovereign.cloud/node-group"
 def values(ctx: PlatformContext) -> dict[str, Any]:
     spec = ctx.addons.ingress_nginx
     daemonset = spec.kind == "DaemonSet"
+    host_network = ingress_on_host_network(ctx.spec)
     controller: dict[str, Any] = {
         "kind": spec.kind,
         "ingressClassResource": {"name": spec.class_name, "default": True},
         "ingressClass": spec.class_name,
-        "hostPort": {"enabled": daemonset},
+        "hostPort": {"enabled": daemonset and not host_network},
         "service": {"type": "LoadBalancer" if ctx.addons.metallb.enabled else ("ClusterIP" if daemonset else "NodePort")},
         "resources": requests(ctx.profile, "ingress-nginx"),
         "metrics": {"enabled": ctx.addons.monitoring.enabled,
                     "serviceMonitor": {"enabled": ctx.addons.monitoring.enabled}},
     }
+    if host_network:
+        # Cluster DNS still answers the controller (the chart's own advice with hostNetwork).
+        controller |= {"hostNetwork": True, "dnsPolicy": "ClusterFirstWithHostNet"}
     if not daemonset:
         controller["replicaCount"] = replicas(ctx.profile, spec.replicas)
     if spec.node_groups:

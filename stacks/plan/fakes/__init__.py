@@ -8,6 +8,7 @@ import it, never the program.
 from . import cluster, compute, platform  # noqa: F401  (registration side effects)
 from . import pki  # noqa: F401  (etcd PKI: real keys and certificates)
 from . import ssh  # noqa: F401  (host key scans where pulumi runs)
+from . import constraints  # noqa: F401  (what the APIs refuse; wraps the compute fakes)
 from .registry import FAKE_STDOUT, INVOKE_FAKES, RESOURCE_FAKES
 
 __all__ = ["FAKE_STDOUT", "INVOKE_FAKES", "RESOURCE_FAKES"]
