@@ -85,6 +85,7 @@ class WireGuardMesh(pulumi.ComponentResource):
                 "MTU": self.mtu,
                 "PEERS": [p.line() for p in peers_of(_find(ms, node.name), ms, args["listen_port"])],
                 "RELAY": is_relay(_find(ms, node.name), ms),
+                "PRUNE_SCRIPT": render_script(SCRIPTS / "wg-prune.sh", {"WG_INTERFACE": INTERFACE}),
             }))
             self.ready[node.name] = node_command(
                 f"{name}-{node.name}-wg-apply",

@@ -76,6 +76,8 @@ class NodeBaseline(pulumi.ComponentResource):
                 node.ssh,
                 create=baseline_script,
                 update=baseline_script,
+                # destroy, or the node leaving the spec: its settings go (packages stay).
+                delete=render_script(SCRIPTS / "baseline-remove.sh", {}),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=node.depends_on()),
             )
             firewall_script = render_script(SCRIPTS / "firewall.sh", {
@@ -97,6 +99,7 @@ class NodeBaseline(pulumi.ComponentResource):
                 node.ssh,
                 create=firewall_script,
                 update=firewall_script,
+                delete=render_script(SCRIPTS / "firewall-remove.sh", {}),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[baseline]),
             )
         self.register_outputs({})

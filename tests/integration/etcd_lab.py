@@ -26,6 +26,30 @@ ETCD = "lab-etcd"
 PKI = "/etc/etcd/pki"
 
 
+def build_lab_etcd(spec_data: dict, ssh_private_key, members: list[str], workdir: str, *,
+                   snapshots: EtcdSnapshotSpec | None = None, s3_credentials=None) -> None:
+    """The program: the mesh on every host of ``spec_data``, etcd on
+    ``members``. Shared by the mocks-driven lab and the real engine's lab
+    program (tests/engine/lab_program)."""
+    spec = parse_cluster_spec(spec_data, catalog=catalog_for(spec_data))
+    cloud = build_cloud(spec, ssh_private_key=ssh_private_key, catalog=catalog_for(spec_data))
+    by_name = {n.name: n for n in cloud.nodes}
+    nodes = [by_name[name] for name in members]
+    etcd = ExternalEtcd(ETCD, {
+        "nodes": nodes,
+        "after": {n.name: [cloud.mesh.ready[n.name]] for n in nodes},
+        "data_dir": f"{workdir}/etcd-data-{{node}}",
+        "snapshot_dir": f"{workdir}/etcd-snapshots-{{node}}",
+        "snapshots": snapshots,
+        "s3_credentials": s3_credentials,
+    })
+    pulumi.export("nodes", cloud.node_table())
+    pulumi.export("endpoints", etcd.endpoints)
+    pulumi.export("clientKey", etcd.client_key_pem)
+    pulumi.export("clientCert", etcd.client_cert_pem)
+    pulumi.export("ca", etcd.ca_cert_pem)
+
+
 def bootstrap_etcd(lab, members, *, snapshots: EtcdSnapshotSpec | None = None,
                    s3_credentials: tuple[str, str] | None = None) -> ProgramRun:
     """``pulumi up``: the mesh on every lab host, etcd on ``members``.
@@ -37,27 +61,12 @@ def bootstrap_etcd(lab, members, *, snapshots: EtcdSnapshotSpec | None = None,
     """
     spec_data = lab_spec(lab.hosts)
     key = lab.hosts[0].ssh_private_key
-    wanted = [h.name for h in members]
 
     def program() -> None:
-        spec = parse_cluster_spec(spec_data, catalog=catalog_for(spec_data))
-        cloud = build_cloud(spec, ssh_private_key=pulumi.Output.secret(key), catalog=catalog_for(spec_data))
-        by_name = {n.name: n for n in cloud.nodes}
-        nodes = [by_name[name] for name in wanted]
-        etcd = ExternalEtcd(ETCD, {
-            "nodes": nodes,
-            "after": {n.name: [cloud.mesh.ready[n.name]] for n in nodes},
-            "data_dir": f"{lab.workdir}/etcd-data-{{node}}",
-            "snapshot_dir": f"{lab.workdir}/etcd-snapshots-{{node}}",
-            "snapshots": snapshots,
-            "s3_credentials": None if s3_credentials is None
-            else (pulumi.Output.secret(s3_credentials[0]), pulumi.Output.secret(s3_credentials[1])),
-        })
-        pulumi.export("nodes", cloud.node_table())
-        pulumi.export("endpoints", etcd.endpoints)
-        pulumi.export("clientKey", etcd.client_key_pem)
-        pulumi.export("clientCert", etcd.client_cert_pem)
-        pulumi.export("ca", etcd.ca_cert_pem)
+        build_lab_etcd(spec_data, pulumi.Output.secret(key), [h.name for h in members], str(lab.workdir),
+                       snapshots=snapshots,
+                       s3_credentials=None if s3_credentials is None
+                       else (pulumi.Output.secret(s3_credentials[0]), pulumi.Output.secret(s3_credentials[1])))
 
     return run_components(program, stack="lab", cloud=FakeCloud(command_handler=run_remote_command))
 

@@ -9,6 +9,7 @@ outside host, WireGuard's own state.
 from __future__ import annotations
 
 import ipaddress
+import shlex
 import subprocess
 from contextlib import ExitStack
 from pathlib import Path
@@ -30,6 +31,8 @@ from tests.integration.mesh_lab import (
     remove_from_mesh,
     wireguard_state,
 )
+from components.mesh.wireguard import SCRIPTS as MESH_SCRIPTS
+from components.remote.script import render_script
 from tests.testhosts.lab import ROOT_OCTET
 from tests.testhosts.remote import run_script
 from tests.testhosts.shell import sh
@@ -232,8 +235,39 @@ def test_adding_and_removing_a_node_loses_no_packet_between_others(lab_factory):
     for host in remaining:
         if host is not newcomer:
             assert wireguard_state(host)["wireguard_go_pid"] == before[host.name], host.name
-    assert len(wireguard_state(a)["peers"]) == len(remaining) - 1
+    # The leaving node was alive during the update of the others: they keep
+    # it (live only, not in their saved config) until it stops handshaking.
+    leaving_key = grown.named(f"lab-mesh-{leaving.name}-wg-key").outputs["stdout"].strip()
+    assert leaving_key in {key for key, _ in wireguard_state(a)["peers"]}
+    assert leaving_key not in a.run("cat /etc/wireguard/wg0.conf").stdout
     assert leaving.run("ip link show wg0", check=False).returncode != 0
+
+
+def test_a_node_leaving_stays_reachable_while_alive_and_is_pruned_once_its_interface_is_gone(lab_factory):
+    lab = lab_factory(3)
+    grown = bootstrap(lab.hosts)
+    ips = mesh_ips(grown)
+    a, leaving = lab.hosts[0], lab.hosts[2]
+    leaving_key = grown.named(f"lab-mesh-{leaving.name}-wg-key").outputs["stdout"].strip()
+
+    # Pulumi updates the nodes that stay before it runs the leaving node's
+    # deletes: those (etcd member removal, drain) must still reach them.
+    shrunk = bootstrap(lab.hosts[:2])
+    summary = shrunk.named(f"lab-mesh-{a.name}-wg-apply").outputs["stdout"]
+    assert summary.endswith("changed, 1 departing kept while alive"), summary
+    assert ping_eventually(leaving, ips[a.name])
+    assert ping_eventually(a, ips[leaving.name])
+
+    # Its own mesh delete takes its interface down; the pruner the update
+    # started drops it once its handshake is older than the grace (the
+    # program's 180 s, shortened here by running the same script in front).
+    remove_from_mesh(grown, leaving.name)
+    prune_script = render_script(MESH_SCRIPTS / "wg-prune.sh", {"WG_INTERFACE": "wg0"})
+    assert f"export PRUNE_SCRIPT={shlex.quote(prune_script)}\n" in shrunk.named(f"lab-mesh-{a.name}-wg-apply").script("create")
+    out = a.run(["env", "DEPARTED_GRACE=3", "PRUNE_INTERVAL=1", "bash", "-c", prune_script], timeout=60).stdout
+    assert out.strip() == f"wg0: departed peer {leaving_key} removed"
+    assert leaving_key not in {key for key, _ in wireguard_state(a)["peers"]}
+    assert all_pairs_unreachable(lab.hosts[:2], mesh_ips(shrunk)) == []
 
 
 def test_dont_fragment_ping_of_the_mesh_mtu_passes_and_mtu_follows_the_underlay(lab_factory):

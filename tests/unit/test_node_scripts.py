@@ -285,6 +285,28 @@ def test_a_real_node_gets_machine_wide_settings(sandbox):
     assert "skipped" not in out.stderr
 
 
+def test_the_baseline_delete_gives_the_machine_its_settings_back(sandbox):
+    fstab = "UUID=1 / ext4 defaults 0 1\n/swapfile none swap sw 0 0\n"
+    (sandbox.etc / "fstab").write_text(fstab)
+    (sandbox.etc / "sysctl.d").mkdir()
+    (sandbox.etc / "sysctl.d/10-theirs.conf").write_text("vm.swappiness = 10\n")
+    assert sandbox.run(FAKE_SWAP="/swapfile file 1G 0B -2").returncode == 0
+    written = ["ssh/sshd_config.d/90-sovereign.conf", "modules-load.d/90-sovereign.conf", "sysctl.d/90-sovereign.conf"]
+    assert all((sandbox.etc / f).exists() for f in written)
+
+    environ = {**os.environ, "ETC_DIR": str(sandbox.etc)}
+    removed = subprocess.run([*unprivileged(sandbox.root), "bash", "-c",
+                              render_script(SCRIPTS / "baseline-remove.sh", {})],
+                             capture_output=True, text=True, timeout=30, env=environ)
+    assert removed.returncode == 0, removed.stderr
+    assert not any((sandbox.etc / f).exists() for f in written)
+    assert (sandbox.etc / "fstab").read_text() == fstab
+    assert (sandbox.etc / "sysctl.d/10-theirs.conf").read_text() == "vm.swappiness = 10\n"
+    again = subprocess.run(["bash", "-c", render_script(SCRIPTS / "baseline-remove.sh", {})],
+                           capture_output=True, text=True, timeout=30, env=environ)
+    assert (again.returncode, again.stdout.strip()) == (0, "baseline: removed")
+
+
 @needs_no_systemd
 def test_a_test_host_skips_machine_wide_changes_but_applies_its_own(sandbox):
     (sandbox.etc / "fstab").write_text("/swapfile none swap sw 0 0\n")

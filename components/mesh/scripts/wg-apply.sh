@@ -9,6 +9,17 @@
 #   MTU           mesh MTU (computed by the component)
 #   PEERS         one peer a line: "<public key> <host:port or -> <allowed ips,...> <keepalive or 0>"
 #   RELAY         true on the node that forwards between NATed nodes
+#   PRUNE_SCRIPT  the rendered wg-prune.sh (started detached, see below)
+#   DEPARTED_GRACE  seconds since its last handshake under which a peer that
+#                 left PEERS still counts as alive (180: keepalive 25 s and
+#                 the 2-minute rekey keep a live peer's handshake younger)
+#
+# A peer that left PEERS but is alive is kept, live only (not saved), while
+# it handshakes: Pulumi updates the nodes that stay before it deletes the
+# resources of a node that leaves, and those deletes (etcd member removal,
+# drain) run on the leaving node and must still reach the cluster. Once its
+# own mesh delete takes its interface down, wg-prune.sh (detached) drops it
+# within DEPARTED_GRACE plus 30 s (before the 5-minute handshake alert).
 #
 # The interface is created once; later runs change peers with
 # `wg syncconf` and the MTU with `ip link`, never restarting the tunnel,
@@ -22,6 +33,8 @@ LISTEN_PORT="${LISTEN_PORT:?LISTEN_PORT is required}"
 MTU="${MTU:?MTU is required}"
 PEERS="${PEERS:-}"
 RELAY="${RELAY:-false}"
+PRUNE_SCRIPT="${PRUNE_SCRIPT:?PRUNE_SCRIPT is required}"
+DEPARTED_GRACE="${DEPARTED_GRACE:-180}"
 
 conf="/etc/wireguard/${WG_INTERFACE}.conf"
 key_file="/etc/wireguard/${WG_INTERFACE}.key"
@@ -44,6 +57,36 @@ render_config() {
     if [ "$endpoint" != "-" ]; then printf 'Endpoint = %s\n' "$endpoint"; fi
     if [ "$keepalive" != "0" ]; then printf 'PersistentKeepalive = %s\n' "$keepalive"; fi
   done <<< "$PEERS"
+}
+
+# Peers in the live interface but not in PEERS whose last handshake is
+# within DEPARTED_GRACE, as [Peer] sections. `wg show dump`: the first line
+# is the interface itself (its private key): skipped, never printed.
+departing_peers() {
+  local now key endpoint allowed handshake keepalive
+  now="$(date +%s)"
+  wg show "$WG_INTERFACE" dump | tail -n +2 |
+    while IFS=$'\t' read -r key _ endpoint allowed handshake _ _ keepalive; do
+      if grep -qxF "$key" <<< "$desired_keys"; then continue; fi
+      if [ "$handshake" -eq 0 ] || [ $((now - handshake)) -ge "$DEPARTED_GRACE" ]; then continue; fi
+      printf '\n[Peer]\nPublicKey = %s\nAllowedIPs = %s\n' "$key" "$allowed"
+      if [ "$endpoint" != "(none)" ]; then printf 'Endpoint = %s\n' "$endpoint"; fi
+      if [ "$keepalive" != "off" ]; then printf 'PersistentKeepalive = %s\n' "$keepalive"; fi
+    done
+}
+
+# wg-prune.sh (PRUNE_SCRIPT), detached: once per interface.
+start_pruner() {
+  local unit="sovereign-${WG_INTERFACE}-prune" pidfile="/run/sovereign-${WG_INTERFACE}-prune.pid"
+  local env=(WG_INTERFACE="$WG_INTERFACE" DEPARTED_GRACE="$DEPARTED_GRACE")
+  if has_systemd; then
+    systemctl is-active --quiet "$unit" ||
+      systemd-run --quiet --collect --unit "$unit" env "${env[@]}" bash -c "$PRUNE_SCRIPT"
+    return 0
+  fi
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2> /dev/null; then return 0; fi
+  env "${env[@]}" setsid bash -c "$PRUNE_SCRIPT" < /dev/null > /dev/null 2>&1 &
+  echo $! > "$pidfile"
 }
 
 current_mtu() { ip -o link show dev "$WG_INTERFACE" | sed -n 's/.* mtu \([0-9]*\) .*/\1/p'; }
@@ -85,13 +128,21 @@ if cmp -s "$new" "$conf" 2>/dev/null; then config_changed=false; fi
 
 if [ "$RELAY" = "true" ]; then enable_forwarding; fi
 
+desired_keys="$(awk 'NF { print $1 }' <<< "$PEERS")"
+departing=0
 if ip link show dev "$WG_INTERFACE" > /dev/null 2>&1; then
   if [ "$config_changed" = "true" ]; then
-    # Live: adds, updates and removes peers without touching the others.
-    # Applied before it is saved, so a rejected config is retried next run.
-    wg syncconf "$WG_INTERFACE" <(wg-quick strip "$new")
+    # Live: adds, updates and removes peers without touching the others,
+    # keeping departing ones (see the header). Applied before it is saved,
+    # so a rejected config is retried next run.
+    live="${tmpdir}/live.conf"
+    { cat "$new"; departing_peers; } > "$live"
+    departing="$(grep -c '^\[Peer\]' "$live" || true)"
+    departing=$((departing - $(grep -c '^\[Peer\]' "$new" || true)))
+    wg syncconf "$WG_INTERFACE" <(wg-quick strip "$live")
     install -m 600 "$new" "$conf"
     changed=true
+    if [ "$departing" -gt 0 ]; then start_pruner; fi
   fi
   if [ "$(current_mtu)" != "$MTU" ]; then
     ip link set dev "$WG_INTERFACE" mtu "$MTU"
@@ -120,4 +171,5 @@ if [ "$changed" = "true" ]; then bash -c "${START_HANDSHAKES//%i/$WG_INTERFACE}"
 
 peers="$(wg show "$WG_INTERFACE" peers | grep -c . || true)"
 if [ "$changed" = "true" ]; then state=changed; else state=unchanged; fi
+if [ "$departing" -gt 0 ]; then state="${state}, ${departing} departing kept while alive"; fi
 echo "${WG_INTERFACE}: ${peers} peers, mtu ${MTU}, ${state}"

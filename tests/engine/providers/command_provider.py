@@ -1,0 +1,167 @@
+"""Stand-in for the pulumi-command 1.2.1 plugin: ``command:remote:Command``.
+
+The Go module proxy refuses github.com/pulumi/pulumi-command/provider (see
+scripts/engine/versions.env), so the real engine runs this instead. It
+follows the provider's documented behaviour (provider/pkg/provider/remote
+and common in pulumi-command, the SDK docstrings in pulumi_command/remote):
+
+- inputs: connection (secret), environment, triggers (replace on change),
+  create, update, delete, stdin, addPreviousOutputInEnv (default true),
+  logging; outputs: the inputs plus stdout and stderr, one trailing newline
+  trimmed;
+- any other input change is an update: ``update`` runs, or ``create`` again
+  when there is no ``update``; ``delete`` runs on delete and replace;
+- stdout/stderr of the previous run reach update and delete as
+  PULUMI_COMMAND_STDOUT/PULUMI_COMMAND_STDERR, environment variables are sent
+  with the SSH "env" request (sshd drops them without AcceptEnv), stdin only
+  when non-empty;
+- connection defaults: port 22, user root, dialErrorLimit 10, perDialTimeout
+  15 s; the host key is verified only when ``hostKey`` is given;
+- a failing command fails the step with "Process exited with status N",
+  the command and its output; a failed create stays in state (init error), so
+  the next ``up`` runs it again as an update.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import secrets
+import socket
+import time
+
+import paramiko
+
+from tests.engine.providers.protocol import ResourceFailed, ResourceKind, StandInProvider, serve
+
+VERSION = "1.2.1"
+INPUTS = frozenset({"connection", "environment", "triggers", "create", "update", "delete", "stdin",
+                    "addPreviousOutputInEnv", "logging"})
+LOGGING = {"stdout", "stderr", "stdoutAndStderr", "none"}
+
+
+def _check(news: dict) -> tuple[dict, list[tuple[str, str]]]:
+    failures = []
+    connection = news.get("connection")
+    if not isinstance(connection, dict):
+        failures.append(("connection", "missing required property 'connection'"))
+        return news, failures
+    checked = dict(news)
+    conn = dict(connection)
+    if not conn.get("host"):
+        failures.append(("connection.host", "missing required property 'host'"))
+    conn.setdefault("port", 22)
+    conn.setdefault("user", "root")
+    conn.setdefault("dialErrorLimit", 10)
+    conn.setdefault("perDialTimeout", 15)
+    checked["connection"] = conn
+    checked.setdefault("addPreviousOutputInEnv", True)
+    if "logging" in news and news["logging"] not in LOGGING:
+        failures.append(("logging", f"'{news['logging']}' is not one of {sorted(LOGGING)}"))
+    return checked, failures
+
+
+class _PinnedKey(paramiko.MissingHostKeyPolicy):
+    """``connection.hostKey``: the server must present exactly this key."""
+
+    def __init__(self, expected: str):
+        parts = expected.split()
+        self.kind, self.blob = parts[0], parts[1] if len(parts) > 1 else ""
+
+    def missing_host_key(self, client, hostname, key) -> None:
+        if (key.get_name(), key.get_base64()) != (self.kind, self.blob):
+            raise paramiko.SSHException("ssh: handshake failed: ssh: host key mismatch")
+
+
+def _private_key(text: str, password: str | None):
+    for loader in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
+        try:
+            return loader.from_private_key(io.StringIO(text), password=password)
+        except (paramiko.SSHException, ValueError):
+            continue
+    raise ResourceFailed("ssh: no key found (connection.privateKey is not a private key paramiko can read)")
+
+
+def _dial(conn: dict) -> paramiko.SSHClient:
+    key = _private_key(conn["privateKey"], conn.get("privateKeyPassword")) if conn.get("privateKey") else None
+    limit = int(conn.get("dialErrorLimit", 10))
+    attempts = 0
+    while True:
+        client = paramiko.SSHClient()
+        client.set_missing_host_key_policy(_PinnedKey(conn["hostKey"]) if conn.get("hostKey")
+                                           else paramiko.AutoAddPolicy())
+        try:
+            client.connect(conn["host"], port=int(conn.get("port", 22)), username=conn.get("user", "root"),
+                           pkey=key, password=conn.get("password"), timeout=float(conn.get("perDialTimeout", 15)),
+                           allow_agent=False, look_for_keys=False)
+            return client
+        except paramiko.AuthenticationException as error:
+            client.close()
+            raise ResourceFailed(f"ssh: handshake failed: {error}") from error
+        except (OSError, socket.timeout, paramiko.SSHException) as error:
+            client.close()
+            attempts += 1
+            if "host key mismatch" in str(error) or (limit >= 0 and attempts >= limit):
+                raise ResourceFailed(f"Error while dialing {conn['host']}:{conn.get('port', 22)} "
+                                     f"after {attempts} attempt(s): {error}") from error
+            time.sleep(1)
+
+
+def _run(state: dict, script: str, previous: dict | None) -> tuple[str, str]:
+    client = _dial(state["connection"])
+    try:
+        env = dict(state.get("environment") or {})
+        if previous and state.get("addPreviousOutputInEnv", True):
+            if previous.get("stdout"):
+                env["PULUMI_COMMAND_STDOUT"] = previous["stdout"]
+            if previous.get("stderr"):
+                env["PULUMI_COMMAND_STDERR"] = previous["stderr"]
+        stdin, stdout, stderr = client.exec_command(script, environment=env or None)
+        if state.get("stdin"):
+            stdin.write(state["stdin"])
+        stdin.channel.shutdown_write()
+        out = stdout.read().decode()
+        err = stderr.read().decode()
+        code = stdout.channel.recv_exit_status()
+    finally:
+        client.close()
+    if code != 0:
+        raise ResourceFailed(f"Process exited with status {code}: running {json.dumps(script)}:\n{out}{err}",
+                             state={**state, "stdout": "", "stderr": ""})
+    return out.removesuffix("\n"), err.removesuffix("\n")
+
+
+def _create(name: str, inputs: dict) -> tuple[str, dict]:
+    id_ = f"{name}{secrets.token_hex(4)}"
+    state = {**inputs, "stdout": "", "stderr": ""}
+    if inputs.get("create"):
+        try:
+            state["stdout"], state["stderr"] = _run(state, inputs["create"], None)
+        except ResourceFailed as failed:
+            failed.state = state  # created (an id exists) but failed: kept, retried as an update
+            raise
+    return id_, state
+
+
+def _update(id_: str, olds: dict, news: dict) -> dict:
+    state = {**news, "stdout": olds.get("stdout", ""), "stderr": olds.get("stderr", "")}
+    script = news.get("update") or news.get("create")
+    if script:
+        state["stdout"], state["stderr"] = _run(state, script, olds)
+    return state
+
+
+def _delete(id_: str, olds: dict) -> None:
+    if olds.get("delete"):
+        _run(olds, olds["delete"], olds)
+
+
+REMOTE_COMMAND = ResourceKind(
+    inputs=INPUTS, create=_create, update=_update, delete=_delete, check=_check,
+    replace_on=frozenset({"triggers"}), secret_outputs=frozenset({"connection"}),
+    preview_outputs=frozenset({"stdout", "stderr"}))
+
+PROVIDER = StandInProvider("command", VERSION, {"command:remote:Command": REMOTE_COMMAND})
+
+if __name__ == "__main__":
+    serve(PROVIDER)

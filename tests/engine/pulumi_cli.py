@@ -1,0 +1,161 @@
+"""The real Pulumi CLI, as the tests drive it: a local file backend, a
+passphrase secrets provider, nothing downloaded (scripts/engine/build.sh).
+
+``engine_environment()`` builds (or finds in its cache) the CLI and the
+Python language host; ``PulumiStack`` runs up/preview/destroy/export on one
+stack of a project and reads back what the engine did: the steps a preview
+plans (``--json``) and the order of the operations of an update
+(``--json`` events).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD = REPO / "scripts" / "engine" / "build.sh"
+PROVIDERS = {"command": "command_provider", "tls": "tls_provider", "random": "random_provider"}
+
+
+class EngineUnavailable(RuntimeError):
+    pass
+
+
+def engine_environment(*pieces: str) -> dict[str, str]:
+    """The variables of the built engine's env.sh (PATH, PULUMI_HOME, ...)."""
+    go_path = os.environ.get("PATH", "") + os.pathsep + "/usr/local/go/bin"
+    if shutil.which("go", path=go_path) is None:
+        raise EngineUnavailable("Go is not installed (the engine is built from Go modules)")
+    built = subprocess.run(["bash", str(BUILD), *pieces], capture_output=True, text=True,
+                           env={**os.environ, "PATH": go_path})
+    if built.returncode != 0:
+        raise EngineUnavailable(f"scripts/engine/build.sh failed:\n{built.stderr[-3000:]}")
+    env_sh = built.stdout.strip().splitlines()[-1]
+    dumped = subprocess.run(["bash", "-c", f'source "{env_sh}" && env -0'], capture_output=True, check=True)
+    return dict(item.split("=", 1) for item in dumped.stdout.decode().split("\0") if "=" in item)
+
+
+def stand_in_plugins(bin_dir: Path) -> Path:
+    """``pulumi-resource-{command,tls,random}`` launchers (tests/engine/providers)."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    for name, module in PROVIDERS.items():
+        launcher = bin_dir / f"pulumi-resource-{name}"
+        launcher.write_text(f'#!/bin/sh\nPYTHONPATH="{REPO}" exec "{sys.executable}" '
+                            f'-m tests.engine.providers.{module} "$@"\n')
+        launcher.chmod(0o755)
+    return bin_dir
+
+
+class PulumiFailed(AssertionError):
+    pass
+
+
+def _errors(stdout: str) -> str:
+    """The error and warning diagnostics of a ``--json`` event stream (else
+    the output as it is)."""
+    found = []
+    for line in stdout.splitlines():
+        if not line.startswith("{"):
+            continue
+        diagnostic = json.loads(line).get("diagnosticEvent") or {}
+        if diagnostic.get("severity") in ("error", "warning"):
+            found.append(f"{diagnostic.get('urn', '')}: {diagnostic['message']}")
+    return "\n".join(found) if found else stdout
+
+
+@dataclass
+class Step:
+    op: str
+    urn: str
+    diff: list[str]
+
+    @property
+    def name(self) -> str:
+        return self.urn.split("::")[-1]
+
+    @property
+    def type(self) -> str:
+        return self.urn.split("::")[-2].split("$")[-1]
+
+
+class PulumiStack:
+    """One stack of a project kept in ``workdir`` (its Pulumi.yaml points at
+    ``program`` with ``main``, so nothing is written into the repository)."""
+
+    def __init__(self, engine: dict[str, str], program: Path, workdir: Path, stack: str,
+                 plugins: Path | None = None, project_file: str | None = None):
+        self.workdir, self.stack = workdir, stack
+        self.project = workdir / "project"
+        self.project.mkdir(parents=True, exist_ok=True)
+        (workdir / "state").mkdir(exist_ok=True)
+        text = project_file if project_file is not None else (program / "Pulumi.yaml").read_text()
+        relative = os.path.relpath(program, self.project)
+        (self.project / "Pulumi.yaml").write_text(f"{text.rstrip()}\nmain: {relative}\n")
+        path = os.pathsep.join(p for p in (str(plugins) if plugins else "", engine["PATH"]) if p)
+        self.env = {**engine, "PATH": path, "PULUMI_BACKEND_URL": f"file://{workdir / 'state'}",
+                    "PULUMI_PYTHON_CMD": sys.executable, "PULUMI_CONFIG_PASSPHRASE": "engine-tests",
+                    "PULUMI_SKIP_CONFIRMATIONS": "true", "NO_COLOR": "1"}
+        self.env.pop("PULUMI_ACCESS_TOKEN", None)
+        self.run("login", self.env["PULUMI_BACKEND_URL"])
+        self.run("stack", "init", stack)
+
+    def run(self, *args: str, check: bool = True, timeout: float = 900, stdin: str | None = None
+            ) -> subprocess.CompletedProcess:
+        done = subprocess.run(["pulumi", "--non-interactive", *args], cwd=self.project, env=self.env,
+                              capture_output=True, text=True, timeout=timeout, input=stdin)
+        if check and done.returncode != 0:
+            raise PulumiFailed(f"pulumi {' '.join(args)} exited {done.returncode}:\n"
+                               f"{_errors(done.stdout)[-8000:]}\n{done.stderr[-3000:]}")
+        return done
+
+    def set_config(self, key: str, value: str, *, secret: bool = False) -> None:
+        if secret:  # on stdin: never on a command line or in an error message
+            self.run("config", "set", key, "--stack", self.stack, "--secret", stdin=value)
+        else:
+            self.run("config", "set", key, "--stack", self.stack, "--plaintext", "--", value)
+
+    def set_config_list(self, key: str, values: list[str]) -> None:
+        """An array value (``type: array`` in Pulumi.yaml), item by item."""
+        self.run("config", "rm", key, "--stack", self.stack, check=False)
+        for index, value in enumerate(values):
+            self.run("config", "set", "--path", f"{key}[{index}]", "--stack", self.stack, "--plaintext", "--", value)
+
+    def up(self) -> list[dict]:
+        """``pulumi up``; the engine events of the update, in order."""
+        return self._events(self.run("up", "--yes", "--skip-preview", "--json", "--stack", self.stack))
+
+    @staticmethod
+    def _events(done: subprocess.CompletedProcess) -> list[dict]:
+        """``--json`` of up/destroy: one engine event a line."""
+        return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+
+    def preview(self, *extra: str) -> list[Step]:
+        done = self.run("preview", "--json", "--stack", self.stack, *extra)
+        plan = json.loads(done.stdout)
+        return [Step(s["op"], s["urn"], s.get("diffReasons") or []) for s in plan.get("steps", [])]
+
+    def destroy(self) -> list[dict]:
+        return self._events(self.run("destroy", "--yes", "--skip-preview", "--json", "--stack", self.stack))
+
+    def export(self) -> dict:
+        return json.loads(self.run("stack", "export", "--stack", self.stack).stdout)
+
+    def outputs(self) -> dict:
+        return json.loads(self.run("stack", "output", "--json", "--show-secrets", "--stack", self.stack).stdout)
+
+
+def operations(events: list[dict]) -> list[tuple[str, str]]:
+    """(op, resource name) of every step the engine finished, in order."""
+    done = []
+    for event in events:
+        outputs = event.get("resOutputsEvent")
+        if outputs:
+            meta = outputs["metadata"]
+            done.append((meta["op"], meta["urn"].split("::")[-1]))
+    return done
