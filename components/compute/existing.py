@@ -17,7 +17,10 @@ class ExistingNodes(pulumi.ComponentResource):
     """The nodes, in spec order."""
 
     def __init__(self, name: str, args: NodePoolArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("sovereign:compute:ExistingNodes", name, {}, opts)
+        # Their placement as inputs of the component: known at preview (the
+        # commands that label the nodes are not), so policies can check it.
+        placement = [{"name": planned.name, "labels": dict(planned.labels)} for planned in args["nodes"]]
+        super().__init__("sovereign:compute:ExistingNodes", name, {"hosts": placement}, opts)
         self.nodes = [
             node_from_plan(
                 args, planned,
@@ -32,7 +35,8 @@ class ExistingNodes(pulumi.ComponentResource):
             )
             for planned in args["nodes"]
         ]
-        self.register_outputs({"nodeNames": [n.name for n in self.nodes]})
+        # Outputs replace the inputs in state: the placement stays visible there too.
+        self.register_outputs({"hosts": placement, "nodeNames": [n.name for n in self.nodes]})
 
 
 def _unbracketed(address: str | None) -> str | None:

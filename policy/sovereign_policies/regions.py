@@ -25,6 +25,7 @@ from pulumi_policy import (
 
 from .catalog import CATALOG_DIR, DEFAULT_ALLOWED_REGIONS
 from .resources import (
+    EXISTING_NODES,
     HCLOUD_SERVER,
     ON_PREM_LABEL,
     OVH_INSTANCE,
@@ -164,14 +165,31 @@ def node_label_regions(props: Any, *, exempt_on_prem: bool) -> set[str]:
     return regions
 
 
+def existing_host_regions(props: Any, *, exempt_on_prem: bool) -> set[str]:
+    """Regions of the hosts an ``ExistingNodes`` component adopts (its
+    ``hosts`` input: name and labels, known at preview, unlike the scripts)."""
+    regions: set[str] = set()
+    for index, _ in elements(props, "hosts"):
+        if exempt_on_prem and field(props, "hosts", index, "labels", ON_PREM_LABEL) == "true":
+            continue
+        region = field(props, "hosts", index, "labels", REGION_LABEL)
+        if isinstance(region, str):
+            regions.add(region)
+    return regions
+
+
 def check_node_regions(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     allowed = _allowed(args)
     exempt_on_prem = bool(setting(args, "exemptOnPrem", True))
     offenders: dict[str, list] = {}
     for resource in args.resources:
-        if resource.resource_type != REMOTE_COMMAND:
+        if resource.resource_type == EXISTING_NODES:
+            regions = existing_host_regions(resource.props, exempt_on_prem=exempt_on_prem)
+        elif resource.resource_type == REMOTE_COMMAND:
+            regions = node_label_regions(resource.props, exempt_on_prem=exempt_on_prem)
+        else:
             continue
-        for region in node_label_regions(resource.props, exempt_on_prem=exempt_on_prem):
+        for region in regions:
             if not allowed or not _is_allowed(region, allowed):
                 offenders.setdefault(region, []).append(resource)
     # One violation per region, not per command (a node has a join and a placement command).

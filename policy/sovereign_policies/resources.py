@@ -21,6 +21,8 @@ LOCAL_COMMAND = "command:local:Command"
 K8S_SERVICE = "kubernetes:core/v1:Service"
 K8S_SECRET = "kubernetes:core/v1:Secret"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
+# The program's own component adopting existing hosts (components/compute/existing.py).
+EXISTING_NODES = "sovereign:compute:ExistingNodes"
 
 # Top-level inputs each policy reads, per type.
 PROPERTIES: dict[str, tuple[str, ...]] = {
@@ -36,6 +38,7 @@ PROPERTIES: dict[str, tuple[str, ...]] = {
     K8S_SERVICE: ("spec",),
     K8S_SECRET: ("data", "stringData"),
     K8S_PROVIDER: ("kubeconfig",),
+    EXISTING_NODES: ("hosts",),
 }
 
 # Fields of nested input objects the policies read: (type, top-level input) -> names.

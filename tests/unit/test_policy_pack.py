@@ -209,15 +209,35 @@ def camel_properties(cls) -> set[str]:
 
 def test_every_type_token_the_policies_name_is_a_token_of_the_pinned_sdks():
     named = {v for k, v in vars(R).items() if k.isupper() and isinstance(v, str) and v.count(":") >= 2}
-    assert named == set(R.PROPERTIES) == set(SDK_CLASSES)
+    assert named == set(R.PROPERTIES) == set(SDK_CLASSES) | {R.EXISTING_NODES}
     for token, path in SDK_CLASSES.items():
         cls = sdk_class(path)
         assert get_type_token(cls) == token, path
         assert f"'{token}'" in inspect.getsource(cls._internal_init) or token.startswith("pulumi:providers:"), path
 
 
+def test_the_program_registers_its_existing_hosts_with_their_labels_under_the_token_the_pack_reads(example_plans):
+    run, _ = example_plans["prod"]
+    (adopted,) = [r for r in run.resources if r.type == R.EXISTING_NODES]
+    regions = {h["name"]: h["labels"][R.REGION_LABEL] for h in adopted.inputs["hosts"]}
+    assert regions == {"gpu-houston-1": "houston", "onprem-paris-1": "paris-onprem"}
+
+
+def test_existing_hosts_are_checked_at_preview_when_the_commands_labelling_them_are_unknown():
+    """In a preview the join/placement scripts are unknown (they embed tokens
+    and addresses not created yet); the component's ``hosts`` input is not."""
+    adopted = stack_resource(R.EXISTING_NODES, "prod-existing", {"hosts": [
+        {"name": "gpu-houston-1", "labels": {R.REGION_LABEL: "houston", R.PROVIDER_LABEL: "existing"}},
+        {"name": "onprem-paris-1", "labels": {R.REGION_LABEL: "paris-onprem", R.ON_PREM_LABEL: "true"}}]})
+    (message, urn), = stack_violations(allowed_node_regions, [adopted])
+    assert "'houston'" in message and "'paris-onprem'" not in message and urn == adopted.urn
+    assert stack_violations(allowed_node_regions, [adopted], {"additionalRegions": ["houston"]}) == []
+
+
 def test_every_property_the_policies_read_exists_under_that_camelcase_name():
     for token, names in R.PROPERTIES.items():
+        if token == R.EXISTING_NODES:  # the program's own component, not an SDK class
+            continue
         known = camel_properties(sdk_class(SDK_CLASSES[token]))
         assert set(names) <= known, (token, set(names) - known)
     assert set(R.NESTED_PROPERTIES) == set(NESTED_CLASSES)
