@@ -11,14 +11,18 @@ import pytest
 from tests.engine.pulumi_cli import EngineUnavailable, engine_environment, stand_in_plugins
 
 
-@pytest.fixture(scope="session")
-def engine() -> dict[str, str]:
+def engine_or_skip(*pieces: str) -> dict[str, str]:
     try:
-        return engine_environment("cli", "python")
+        return engine_environment(*pieces)
     except EngineUnavailable as missing:
         if os.environ.get("CI") == "true":
             pytest.fail(str(missing))
         pytest.skip(str(missing))
+
+
+@pytest.fixture(scope="session")
+def engine() -> dict[str, str]:
+    return engine_or_skip("cli", "python")
 
 
 @pytest.fixture(scope="session")

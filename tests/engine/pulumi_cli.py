@@ -52,20 +52,37 @@ def stand_in_plugins(bin_dir: Path) -> Path:
     return bin_dir
 
 
+def policy_pack_plugin(bin_dir: Path) -> Path:
+    """The repository's policy pack (policy/) as a binary analyzer plugin:
+    ``pulumi preview --policy-pack <this file>`` runs it with the tests'
+    interpreter, no policy/venv needed."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    launcher = bin_dir / "pulumi-analyzer-policy-sovereign"
+    launcher.write_text(f'#!/bin/sh\ncd "{REPO / "policy"}" && exec "{sys.executable}" __main__.py "$@"\n')
+    launcher.chmod(0o755)
+    return launcher
+
+
 class PulumiFailed(AssertionError):
     pass
 
 
 def _errors(stdout: str) -> str:
-    """The error and warning diagnostics of a ``--json`` event stream (else
-    the output as it is)."""
-    found = []
-    for line in stdout.splitlines():
-        if not line.startswith("{"):
-            continue
-        diagnostic = json.loads(line).get("diagnosticEvent") or {}
-        if diagnostic.get("severity") in ("error", "warning"):
-            found.append(f"{diagnostic.get('urn', '')}: {diagnostic['message']}")
+    """The error and warning diagnostics of ``--json`` output (one document
+    for preview, an event a line for up/destroy); else the output as it is."""
+    try:
+        diagnostics = json.loads(stdout).get("diagnostics", [])
+    except (ValueError, AttributeError):
+        diagnostics = []
+        for line in stdout.splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(event, dict) and event.get("diagnosticEvent"):
+                diagnostics.append(event["diagnosticEvent"])
+    found = [f"{d.get('urn', '')}: {d['message']}" for d in diagnostics
+             if d.get("severity") in ("error", "warning") and "using pulumi-resource-" not in d.get("message", "")]
     return "\n".join(found) if found else stdout
 
 

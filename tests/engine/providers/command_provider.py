@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import secrets
 import socket
 import time
@@ -35,6 +36,9 @@ import paramiko
 from tests.engine.providers.protocol import ResourceFailed, ResourceKind, StandInProvider, serve
 
 VERSION = "1.2.1"
+# Set by tests that drive a whole stack through the engine with no machine
+# behind it: scripts are not run, their output comes from the plan's fakes.
+PLAN_ONLY = os.environ.get("SOVEREIGN_STANDIN_PLAN_ONLY") == "true"
 INPUTS = frozenset({"connection", "environment", "triggers", "create", "update", "delete", "stdin",
                     "addPreviousOutputInEnv", "logging"})
 LOGGING = {"stdout", "stderr", "stdoutAndStderr", "none"}
@@ -131,10 +135,53 @@ def _run(state: dict, script: str, previous: dict | None) -> tuple[str, str]:
     return out.removesuffix("\n"), err.removesuffix("\n")
 
 
+def _planned(name: str) -> tuple[str, str]:
+    """PLAN_ONLY: what the script would print, from the offline plan's fakes
+    (stacks/plan), without running it; for engine tests of whole stacks
+    whose machines do not exist. The plan's kubeconfig carries marked fake
+    PEM; here it gets a real (throw-away) CA and client certificate, so the
+    kubernetes provider can load it (its API address answers nothing)."""
+    from stacks.plan.fake_cloud import fake_command_stdout
+
+    stdout = fake_command_stdout(name)
+    if name.endswith("-kubeconfig"):
+        stdout = _loadable_kubeconfig(stdout)
+    return stdout, ""
+
+
+def _loadable_kubeconfig(kubeconfig: str) -> str:
+    import base64
+    import datetime
+
+    import yaml
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "engine-test-ca")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    pem = base64.b64encode(cert.public_bytes(serialization.Encoding.PEM)).decode()
+    key_pem = base64.b64encode(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                 serialization.NoEncryption())).decode()
+    config = yaml.safe_load(kubeconfig)
+    config["clusters"][0]["cluster"]["certificate-authority-data"] = pem
+    config["users"][0]["user"].update({"client-certificate-data": pem, "client-key-data": key_pem})
+    return yaml.safe_dump(config, sort_keys=False)
+
+
 def _create(name: str, inputs: dict) -> tuple[str, dict]:
     id_ = f"{name}{secrets.token_hex(4)}"
     state = {**inputs, "stdout": "", "stderr": ""}
-    if inputs.get("create"):
+    if inputs.get("create") and PLAN_ONLY:
+        state["stdout"], state["stderr"] = _planned(name)
+    elif inputs.get("create"):
         try:
             state["stdout"], state["stderr"] = _run(state, inputs["create"], None)
         except ResourceFailed as failed:
@@ -146,13 +193,13 @@ def _create(name: str, inputs: dict) -> tuple[str, dict]:
 def _update(id_: str, olds: dict, news: dict) -> dict:
     state = {**news, "stdout": olds.get("stdout", ""), "stderr": olds.get("stderr", "")}
     script = news.get("update") or news.get("create")
-    if script:
+    if script and not PLAN_ONLY:  # plan only: the planned output stays what it was
         state["stdout"], state["stderr"] = _run(state, script, olds)
     return state
 
 
 def _delete(id_: str, olds: dict) -> None:
-    if olds.get("delete"):
+    if olds.get("delete") and not PLAN_ONLY:
         _run(olds, olds["delete"], olds)
 
 
