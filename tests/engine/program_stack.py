@@ -22,18 +22,21 @@ PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHv0bEd0X2Y9o3wVt0y2Yk7kz1mX6o
 
 def existing_hosts_spec(n_nodes: int, *, distribution: str = "k3s", region: str = "paris", on_prem: bool = True,
                         worker_labels: dict[str, str] | None = None) -> dict:
-    """Three control planes and ``n_nodes - 3`` workers on existing hosts
-    (documentation addresses, stable test host keys)."""
+    """Three control planes and ``n_nodes - 3`` workers (at most 250) on
+    existing hosts: documentation addresses, stable test host keys, mesh
+    addresses given (a hash of many host names in one /24 collides)."""
     hosts = [{"name": f"h{i}", "address": f"198.51.100.{i + 1}", "hostKey": host_key_for(f"h{i}")}
              for i in range(n_nodes)]
 
-    def group(roles, members, **extra):
+    def group(roles, members, block, **extra):
+        for ordinal, host in enumerate(members, start=1):
+            host["meshIp"] = f"10.42.{block}.{ordinal}"
         return {"provider": "existing", "region": region, "roles": roles, "sshUser": "debian",
-                "onPrem": on_prem, "hosts": members, **extra}
+                "onPrem": on_prem, "meshBlock": block, "hosts": members, **extra}
 
-    groups = {"cp": group(["control-plane"], hosts[:3])}
+    groups = {"cp": group(["control-plane"], hosts[:3], 1)}
     if n_nodes > 3:
-        groups["workers"] = group(["worker"], hosts[3:], labels=dict(worker_labels or {}))
+        groups["workers"] = group(["worker"], hosts[3:], 2, labels=dict(worker_labels or {}))
     return {
         "name": "lab", "distribution": distribution,
         "version": "v1.31.4+k3s1" if distribution == "k3s" else "1.31.4",
