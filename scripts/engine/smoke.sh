@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Smoke test of the engine built by scripts/engine/build.sh, fully offline:
-# a file:// backend, a YAML program (the Python language host is not served by
-# the Go proxy, see versions.env) with a kubernetes Provider that renders
+# a file:// backend, a YAML program (the smallest language host; the Python
+# one is exercised by tests/engine) with a kubernetes Provider that renders
 # manifests to a directory (no cluster needed): stack init, up, preview (must
 # show no changes), destroy; then a preview against a dummy kubeconfig, which
 # only has to load the plugin.
