@@ -10,8 +10,10 @@ plans (``--json``) and the order of the operations of an update
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -41,10 +43,17 @@ def engine_environment(*pieces: str) -> dict[str, str]:
     return dict(item.split("=", 1) for item in dumped.stdout.decode().split("\0") if "=" in item)
 
 
-def stand_in_plugins(bin_dir: Path) -> Path:
-    """``pulumi-resource-{command,tls,random}`` launchers (tests/engine/providers)."""
+CLOUDS = ("hcloud", "ovh", "scaleway")
+
+
+def stand_in_plugins(bin_dir: Path, *, clouds: bool = False) -> Path:
+    """``pulumi-resource-{command,tls,random}`` launchers (tests/engine/providers);
+    with ``clouds``, also hcloud, ovh and scaleway (previews only)."""
     bin_dir.mkdir(parents=True, exist_ok=True)
-    for name, module in PROVIDERS.items():
+    launchers = {name: f"{module}" for name, module in PROVIDERS.items()}
+    if clouds:
+        launchers |= {name: f"cloud_provider {name}" for name in CLOUDS}
+    for name, module in launchers.items():
         launcher = bin_dir / f"pulumi-resource-{name}"
         launcher.write_text(f'#!/bin/sh\nPYTHONPATH="{REPO}" exec "{sys.executable}" '
                             f'-m tests.engine.providers.{module} "$@"\n')
@@ -163,8 +172,63 @@ class PulumiStack:
     def export(self) -> dict:
         return json.loads(self.run("stack", "export", "--stack", self.stack).stdout)
 
+    def secrets_in_plain_state(self) -> list[str]:
+        """Secret values of the state (the engine's own secret markers,
+        decrypted with --show-secrets) that also appear in plain text in the
+        ordinary ``pulumi stack export``; [] when state keeps every one
+        encrypted. Also any PEM private key block."""
+        shown = json.loads(self.run("stack", "export", "--show-secrets", "--stack", self.stack).stdout)
+        plain_export = json.dumps(self.export())
+        found = []
+        for value in _secret_plaintexts(shown):
+            if len(value) >= 8 and not _public(value) and value in plain_export:
+                found.append(value[:12] + "...")
+        if "PRIVATE KEY-----" in plain_export:
+            found.append("a PEM private key")
+        if re.search(r"client-key-data: [A-Za-z0-9+/=]{16}", plain_export):
+            found.append("a kubeconfig's client key")
+        return found
+
     def outputs(self) -> dict:
         return json.loads(self.run("stack", "output", "--json", "--show-secrets", "--stack", self.stack).stdout)
+
+
+def _secret_plaintexts(node) -> list[str]:
+    """Plain values of every secret in a ``stack export --show-secrets``
+    document ({sig: secret, plaintext: <JSON text>})."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        if "plaintext" in node and len(node) == 2:
+            value = json.loads(node["plaintext"])
+            found += _strings(value)
+        else:
+            for child in node.values():
+                found += _secret_plaintexts(child)
+    elif isinstance(node, list):
+        for child in node:
+            found += _secret_plaintexts(child)
+    return found
+
+
+def _public(value: str) -> bool:
+    """Parts of a secret object that are public by nature: a whole SSH
+    connection is secret (pulumi-command), its host address and host key
+    are not."""
+    try:
+        ipaddress.ip_address(value)
+        return True
+    except ValueError:
+        return value.startswith(("ssh-ed25519 ", "ssh-rsa ", "ecdsa-sha2-"))
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value] + [line for line in value.splitlines() if len(line) >= 16]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
 
 
 def operations(events: list[dict]) -> list[tuple[str, str]]:

@@ -33,6 +33,8 @@ def test_a_label_change_previews_as_updates_never_replacements(kubernetes_engine
     program.set_spec(existing_hosts_spec(4, distribution=distribution, worker_labels={"team": "a"}))
     program.up_without_kubernetes_objects()
     assert [s for s in program.stack.preview(*NO_KUBERNETES) if s.op != "same"] == []
+    # Join tokens, certificate keys, passwords, kubeconfig: all encrypted in state.
+    assert program.stack.secrets_in_plain_state() == []
 
     program.set_spec(existing_hosts_spec(4, distribution=distribution, worker_labels={"team": "b"}))
     changed = [s for s in program.stack.preview(*NO_KUBERNETES) if s.op != "same"]

@@ -1,4 +1,5 @@
-"""Stand-in for the pulumi-command 1.2.1 plugin: ``command:remote:Command``.
+"""Stand-in for the pulumi-command 1.2.1 plugin: ``command:remote:Command``
+and ``command:local:Command``.
 
 The Go module proxy refuses github.com/pulumi/pulumi-command/provider (see
 scripts/engine/versions.env), so the real engine runs this instead. It
@@ -29,11 +30,12 @@ import json
 import os
 import secrets
 import socket
+import subprocess
 import time
 
 import paramiko
 
-from tests.engine.providers.protocol import ResourceFailed, ResourceKind, StandInProvider, serve
+from tests.engine.providers.protocol import UNKNOWN, ResourceFailed, ResourceKind, StandInProvider, serve
 
 VERSION = "1.2.1"
 # Set by tests that drive a whole stack through the engine with no machine
@@ -47,6 +49,8 @@ LOGGING = {"stdout", "stderr", "stdoutAndStderr", "none"}
 def _check(news: dict) -> tuple[dict, list[tuple[str, str]]]:
     failures = []
     connection = news.get("connection")
+    if connection == UNKNOWN:  # preview: the machine's address is not known yet
+        return news, failures
     if not isinstance(connection, dict):
         failures.append(("connection", "missing required property 'connection'"))
         return news, failures
@@ -203,12 +207,57 @@ def _delete(id_: str, olds: dict) -> None:
         _run(olds, olds["delete"], olds)
 
 
+# -- command:local:Command: the same life cycle, run where Pulumi runs --------
+LOCAL_INPUTS = frozenset({"create", "update", "delete", "dir", "environment", "interpreter", "stdin", "triggers",
+                          "addPreviousOutputInEnv", "logging", "assetPaths", "archivePaths"})
+
+
+def _run_local(state: dict, script: str, previous: dict | None) -> tuple[str, str]:
+    env = {**os.environ, **(state.get("environment") or {})}
+    if previous and state.get("addPreviousOutputInEnv", True):
+        env |= {k: v for k, v in (("PULUMI_COMMAND_STDOUT", previous.get("stdout")),
+                                  ("PULUMI_COMMAND_STDERR", previous.get("stderr"))) if v}
+    interpreter = state.get("interpreter") or ["/bin/sh", "-c"]
+    done = subprocess.run([*interpreter, script], cwd=state.get("dir") or None, env=env, input=state.get("stdin"),
+                          capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise ResourceFailed(f"exit status {done.returncode}: running {json.dumps(script)}:\n"
+                             f"{done.stdout}{done.stderr}", state={**state, "stdout": "", "stderr": ""})
+    return done.stdout.removesuffix("\n"), done.stderr.removesuffix("\n")
+
+
+def _create_local(name: str, inputs: dict) -> tuple[str, dict]:
+    state = {**inputs, "stdout": "", "stderr": ""}
+    if inputs.get("create"):
+        state["stdout"], state["stderr"] = _run_local(state, inputs["create"], None)
+    return f"{name}{secrets.token_hex(4)}", state
+
+
+def _update_local(id_: str, olds: dict, news: dict) -> dict:
+    state = {**news, "stdout": olds.get("stdout", ""), "stderr": olds.get("stderr", "")}
+    script = news.get("update") or news.get("create")
+    if script:
+        state["stdout"], state["stderr"] = _run_local(state, script, olds)
+    return state
+
+
+def _delete_local(id_: str, olds: dict) -> None:
+    if olds.get("delete"):
+        _run_local(olds, olds["delete"], olds)
+
+
+LOCAL_COMMAND = ResourceKind(
+    inputs=LOCAL_INPUTS, create=_create_local, update=_update_local, delete=_delete_local,
+    check=lambda news: ({"addPreviousOutputInEnv": True, **news}, []),
+    replace_on=frozenset({"triggers"}), preview_outputs=frozenset({"stdout", "stderr"}))
+
 REMOTE_COMMAND = ResourceKind(
     inputs=INPUTS, create=_create, update=_update, delete=_delete, check=_check,
     replace_on=frozenset({"triggers"}), secret_outputs=frozenset({"connection"}),
     preview_outputs=frozenset({"stdout", "stderr"}))
 
-PROVIDER = StandInProvider("command", VERSION, {"command:remote:Command": REMOTE_COMMAND})
+PROVIDER = StandInProvider("command", VERSION, {"command:remote:Command": REMOTE_COMMAND,
+                                                "command:local:Command": LOCAL_COMMAND})
 
 if __name__ == "__main__":
     serve(PROVIDER)

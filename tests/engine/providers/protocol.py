@@ -126,10 +126,12 @@ class ResourceKind:
     update: Callable[[str, dict, dict], dict] | None = None  # (id, olds, news) -> outputs
     delete: Callable[[str, dict], None] = lambda id_, olds: None
     preview_outputs: frozenset[str] = field(default_factory=frozenset)  # unknown until created
+    preview: Callable[[str, dict], dict] | None = None  # (name, inputs) -> outputs of a preview create
 
 
 def _changed_inputs(kind: ResourceKind, olds: dict, news: dict) -> list[str]:
-    keys = sorted(kind.inputs & (set(olds) | set(news)))
+    present = set(olds) | set(news)
+    keys = sorted(kind.inputs & present if kind.inputs else present)  # no list: every input
     return [k for k in keys if has_unknown(news.get(k)) or plain(olds.get(k)) != plain(news.get(k))]
 
 
@@ -152,11 +154,17 @@ def _type_of(urn: str) -> str:
 
 
 class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
-    def __init__(self, name: str, version: str, kinds: dict[str, ResourceKind]):
+    def __init__(self, name: str, version: str, kinds: dict[str, ResourceKind],
+                 invokes: dict[str, Callable[[dict], dict]] | None = None,
+                 fallback: Callable[[str], ResourceKind | None] | None = None):
         self.name, self.version, self.kinds = name, version, kinds
+        self.invokes = invokes or {}
+        self.fallback = fallback
 
     def _kind(self, urn: str, context) -> ResourceKind:
         kind = self.kinds.get(_type_of(urn))
+        if kind is None and self.fallback is not None:
+            kind = self.kinds[_type_of(urn)] = self.fallback(_type_of(urn))
         if kind is None:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                           f"{self.name} stand-in: unknown resource type {_type_of(urn)}")
@@ -180,6 +188,16 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
 
     def Cancel(self, request, context):
         return empty_pb2.Empty()
+
+    def Invoke(self, request, context):
+        handler = self.invokes.get(request.tok)
+        if handler is None:
+            context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{self.name} stand-in: no function {request.tok}")
+        try:
+            result = handler(plain(from_struct(request.args)))
+        except (ValueError, KeyError) as error:
+            return provider_pb2.InvokeResponse(failures=[provider_pb2.CheckFailure(property="", reason=str(error))])
+        return provider_pb2.InvokeResponse(**{"return": to_struct(result)})
 
     # -- resources --------------------------------------------------------
     def Check(self, request, context):
@@ -221,7 +239,13 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
         inputs = from_struct(request.properties)
         name = _name_of(request.urn)
         if request.preview:
-            outputs = {**inputs, **{k: UNKNOWN for k in kind.preview_outputs}}
+            if kind.preview is not None:
+                try:
+                    outputs = kind.preview(name, inputs)
+                except ResourceFailed as refused:
+                    context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(refused))
+            else:
+                outputs = {**inputs, **{k: UNKNOWN for k in kind.preview_outputs}}
             return provider_pb2.CreateResponse(id="", properties=to_struct(outputs))
         try:
             id_, outputs = kind.create(name, plain(inputs))
