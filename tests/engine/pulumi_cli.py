@@ -221,9 +221,25 @@ def _public(value: str) -> bool:
         return value.startswith(("ssh-ed25519 ", "ssh-rsa ", "ecdsa-sha2-"))
 
 
+_PRIVATE_BLOCK = re.compile(r"-----BEGIN ([A-Z ]*)PRIVATE KEY-----\n(.*?)-----END", re.S)
+_CREDENTIAL = re.compile(r"(?:KEY|TOKEN|PASSWORD|SECRET)[A-Z_]*=['\"]?([^'\"\s]{8,})", re.I)
+
+
 def _strings(value) -> list[str]:
+    """A secret's text, and the parts of it that must stay secret on their
+    own: private key blocks, values of NAME=... credentials (a bundle also
+    holds certificates and addresses, which are public)."""
     if isinstance(value, str):
-        return [value] + [line for line in value.splitlines() if len(line) >= 16]
+        parts = [value]
+        for kind, block in _PRIVATE_BLOCK.findall(value):
+            lines = block.split()
+            parts.append("".join(lines))
+            # EC/Ed25519: the first line holds the private scalar; the rest
+            # encodes the public point, which the public key PEM repeats.
+            if kind.strip() != "RSA" and lines:
+                parts.append(lines[0])
+        parts += _CREDENTIAL.findall(value)
+        return parts
     if isinstance(value, dict):
         return [s for v in value.values() for s in _strings(v)]
     if isinstance(value, list):
