@@ -18,9 +18,8 @@ from pathlib import Path
 import pytest
 
 from tests.engine.pulumi_cli import PulumiStack, operations
-from tests.integration.etcd_lab import ETCD, etcd_pids, etcdctl, healthy_endpoints, new_logs
+from tests.integration.etcd_lab import ETCD, etcd_pids, etcd_test_hosts, etcdctl, healthy_endpoints
 from tests.integration.mesh_lab import all_pairs_unreachable, lab_spec
-from tests.testhosts.fixtures import require_test_hosts
 from tests.testhosts.lab import Lab
 
 PROGRAM = Path(__file__).parent / "lab_program"
@@ -61,15 +60,8 @@ def changed(steps) -> list:
 
 @pytest.fixture(scope="module")
 def lab():
-    require_test_hosts()
-    lab = Lab(3).__enter__()
-    ours = new_logs(lab.hosts)
-    try:
+    with etcd_test_hosts(3, "etcd", "etcdctl") as lab:
         yield lab
-    finally:
-        lab.teardown()
-        for path in ours:
-            path.unlink(missing_ok=True)
 
 
 def test_up_converges_then_changes_update_in_place_hosts_leave_and_return_and_destroy_cleans(

@@ -3,6 +3,8 @@ plus the etcd component, every remote command run over SSH."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import hashlib
 import hmac
 import json
@@ -20,10 +22,31 @@ from stacks.sovereign import build_cloud
 from tests.integration.mesh_lab import lab_spec
 from tests.stack_runner import run_components
 from tests.testhosts.remote import run_remote_command, run_remote_delete
+from tests.conftest import require_tool
+from tests.testhosts.fixtures import require_test_hosts
+from tests.testhosts.lab import Lab
 from tests.testhosts.shell import netns_pids
 
 ETCD = "lab-etcd"
 PKI = "/etc/etcd/pki"
+
+
+@contextmanager
+def etcd_test_hosts(n_hosts: int, *tools: str):
+    """``n_hosts`` started test hosts for etcd (skipped locally, failed in CI,
+    without them or ``tools``); the etcd logs they leave in the machine's
+    shared /var are removed with them."""
+    require_test_hosts()
+    for tool in tools:
+        require_tool(tool)
+    lab = Lab(n_hosts).__enter__()
+    ours = new_logs(lab.hosts)
+    try:
+        yield lab
+    finally:
+        lab.teardown()
+        for path in ours:
+            path.unlink(missing_ok=True)
 
 
 def build_lab_etcd(spec_data: dict, ssh_private_key, members: list[str], workdir: str, *,

@@ -31,13 +31,13 @@ from components.remote.command import as_root
 from components.remote.script import render_script
 from components.spec.kubernetes import EtcdS3Spec, EtcdSnapshotSpec
 from stacks.plan.runtime import ProgramRun
-from tests.conftest import require_tool
 from tests.integration.etcd_lab import (
     ETCD,
     PKI,
     S3_SERVER,
     bootstrap_etcd,
     etcd_pids,
+    etcd_test_hosts,
     etcdctl,
     healthy_endpoints,
     kill_etcd,
@@ -48,7 +48,6 @@ from tests.integration.etcd_lab import (
     sigv4_check,
 )
 from tests.integration.mesh_lab import mesh_ips, open_tcp_ports
-from tests.testhosts.fixtures import require_test_hosts
 from tests.testhosts.lab import Lab
 from tests.testhosts.remote import RemoteCommandFailed, run_remote_delete, run_script
 from tests.testhosts.shell import netns_pids
@@ -94,19 +93,8 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster():
-    require_test_hosts()
-    for tool in ("etcd", "etcdctl", "curl", "openssl"):
-        require_tool(tool)
-    lab = Lab(3)
-    lab.__enter__()
-    # The hosts share the machine's /var: remove the logs this lab creates.
-    ours = new_logs(lab.hosts)
-    try:
+    with etcd_test_hosts(3, "etcd", "etcdctl", "curl", "openssl") as lab:
         yield Cluster(lab, bootstrap_etcd(lab, lab.hosts, snapshots=SNAPSHOTS), list(lab.hosts))
-    finally:
-        lab.teardown()
-        for path in ours:
-            path.unlink(missing_ok=True)
 
 
 # -- observations ---------------------------------------------------------------
@@ -220,18 +208,8 @@ S3_ENV = "/etc/etcd/s3.env"
 
 @pytest.fixture
 def s3_lab():
-    require_test_hosts()
-    for tool in ("etcd", "etcdctl", "curl"):
-        require_tool(tool)
-    lab = Lab(1)
-    lab.__enter__()
-    ours = new_logs(lab.hosts)
-    try:
+    with etcd_test_hosts(1, "etcd", "etcdctl", "curl") as lab:
         yield lab
-    finally:
-        lab.teardown()
-        for path in ours:
-            path.unlink(missing_ok=True)
 
 
 def test_s3_credentials_with_shell_characters_reach_the_upload_as_data(s3_lab):
