@@ -123,3 +123,6 @@ def test_up_converges_then_changes_update_in_place_hosts_leave_and_return_and_de
         assert host.run("test -e /etc/etcd", check=False).returncode != 0, host.name
         assert host.run("ip link show wg0", check=False).returncode != 0, host.name
         assert host.run("nft list table inet sovereign", check=False).returncode != 0, host.name
+        for leftover in ("/etc/wireguard/wg0.conf", "/etc/sysctl.d/90-sovereign.conf",
+                         "/etc/ssh/sshd_config.d/90-sovereign.conf", "/etc/nftables.d/sovereign.nft"):
+            assert host.run(f"test -e {leftover}", check=False).returncode != 0, (host.name, leftover)
