@@ -270,6 +270,29 @@ def test_a_node_leaving_stays_reachable_while_alive_and_is_pruned_once_its_inter
     assert all_pairs_unreachable(lab.hosts[:2], mesh_ips(shrunk)) == []
 
 
+def test_a_node_replaced_under_its_name_gets_its_mesh_address_back_at_once(lab_factory):
+    """A replacement machine (same name, same mesh IP, new key) while the old
+    key was handshaking seconds ago: the others must route its address to
+    the new key, not keep it for the departing one."""
+    lab = lab_factory(3)
+    first = bootstrap(lab.hosts)
+    ips = mesh_ips(first)
+    a, replaced = lab.hosts[0], lab.hosts[2]
+    old_key = first.named(f"lab-mesh-{replaced.name}-wg-key").outputs["stdout"].strip()
+    assert ping_eventually(a, ips[replaced.name])
+
+    # The old machine goes (its interface and key), a new one takes its name.
+    remove_from_mesh(first, replaced.name)
+    replaced.run("rm -f /etc/wireguard/wg0.key")
+    second = bootstrap(lab.hosts)
+    new_key = second.named(f"lab-mesh-{replaced.name}-wg-key").outputs["stdout"].strip()
+    assert new_key != old_key
+    assert ping_eventually(a, ips[replaced.name])
+    routed = dict(wireguard_state(a)["peers"])
+    assert routed[new_key] == f"{ips[replaced.name]}/32"
+    assert old_key not in routed
+
+
 def test_dont_fragment_ping_of_the_mesh_mtu_passes_and_mtu_follows_the_underlay(lab_factory):
     lab = lab_factory(3)
     a, b, c = lab.hosts

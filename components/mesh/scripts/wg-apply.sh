@@ -62,14 +62,22 @@ render_config() {
 # Peers in the live interface but not in PEERS whose last handshake is
 # within DEPARTED_GRACE, as [Peer] sections. `wg show dump`: the first line
 # is the interface itself (its private key): skipped, never printed.
+# Addresses a peer in PEERS routes stay its own: a node replaced under the
+# same name (new key, same mesh IP) must not lose them to its predecessor.
 departing_peers() {
-  local now key endpoint allowed handshake keepalive
+  local now key endpoint allowed handshake keepalive ip kept desired_ips
   now="$(date +%s)"
+  desired_ips="$(awk 'NF { print $3 }' <<< "$PEERS" | tr ',' '\n')"
   wg show "$WG_INTERFACE" dump | tail -n +2 |
     while IFS=$'\t' read -r key _ endpoint allowed handshake _ _ keepalive; do
       if grep -qxF "$key" <<< "$desired_keys"; then continue; fi
       if [ "$handshake" -eq 0 ] || [ $((now - handshake)) -ge "$DEPARTED_GRACE" ]; then continue; fi
-      printf '\n[Peer]\nPublicKey = %s\nAllowedIPs = %s\n' "$key" "$allowed"
+      kept=""
+      for ip in ${allowed//,/ }; do
+        if [ "$ip" != "(none)" ] && ! grep -qxF "$ip" <<< "$desired_ips"; then kept="${kept:+${kept},}${ip}"; fi
+      done
+      if [ -z "$kept" ]; then continue; fi
+      printf '\n[Peer]\nPublicKey = %s\nAllowedIPs = %s\n' "$key" "$kept"
       if [ "$endpoint" != "(none)" ]; then printf 'Endpoint = %s\n' "$endpoint"; fi
       if [ "$keepalive" != "off" ]; then printf 'PersistentKeepalive = %s\n' "$keepalive"; fi
     done
