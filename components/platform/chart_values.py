@@ -13,7 +13,7 @@ from typing_extensions import TypedDict
 
 from pydantic import ConfigDict, TypeAdapter, with_config
 
-from .values import Resources
+from .values import Quantities, Resources
 
 _STRICT = ConfigDict(extra="forbid", strict=True)
 
@@ -342,6 +342,100 @@ GpuOperatorValues = with_config(_STRICT)(TypedDict("GpuOperatorValues", {
     "operator": WithResources, "daemonsets": dict[str, Any], "node-feature-discovery": dict[str, Any],
     "toolkit": GpuOperatorToolkit,
 }))
+
+
+# -- Rook-Ceph (components/storage/values.py) -------------------------------
+
+@with_config(_STRICT)
+class CephResources(TypedDict):
+    requests: Quantities
+    limits: NotRequired[Quantities]
+
+
+@with_config(_STRICT)
+class RookMonitoring(TypedDict, total=False):
+    enabled: bool
+    createPrometheusRules: bool
+
+
+@with_config(_STRICT)
+class RookOperatorValues(TypedDict, total=False):
+    """rook-ceph chart: CRDs, the operator's resources, ServiceMonitor RBAC
+    (``monitoring.enabled``), CSI drivers (``csi.*``)."""
+    crds: Toggle
+    resources: Resources
+    priorityClassName: str
+    monitoring: Toggle
+    enableDiscoveryDaemon: bool
+    tolerations: list[dict[str, Any]]
+    csi: dict[str, Any]
+
+
+@with_config(_STRICT)
+class CephDevice(TypedDict):
+    name: str
+
+
+@with_config(_STRICT)
+class CephStorageNode(TypedDict, total=False):
+    """CephCluster ``storage.nodes[]``: ``name`` is the node's kubernetes.io/hostname."""
+    name: str
+    devices: list[CephDevice]
+    deviceFilter: str
+
+
+@with_config(_STRICT)
+class CephStorage(TypedDict):
+    useAllNodes: bool
+    useAllDevices: bool
+    nodes: list[CephStorageNode]
+
+
+@with_config(_STRICT)
+class CephDaemonCount(TypedDict, total=False):
+    count: int
+    allowMultiplePerNode: bool
+    modules: list[dict[str, Any]]
+    stretchCluster: dict[str, Any]
+
+
+CephClusterSpecValues = with_config(_STRICT)(TypedDict("CephClusterSpecValues", {
+    "mon": CephDaemonCount, "mgr": CephDaemonCount, "dashboard": dict[str, Any], "crashCollector": dict[str, bool],
+    "logCollector": dict[str, Any], "resources": dict[str, CephResources], "placement": dict[str, Any],
+    "storage": CephStorage, "priorityClassNames": dict[str, str],
+}, total=False))
+
+
+@with_config(_STRICT)
+class CephClassValues(TypedDict, total=False):
+    """The StorageClass the cluster chart writes beside a pool, filesystem or store."""
+    enabled: bool
+    name: str
+    isDefault: bool
+    reclaimPolicy: str
+    allowVolumeExpansion: bool
+    volumeBindingMode: str
+    pool: str
+    parameters: dict[str, str]
+
+
+@with_config(_STRICT)
+class CephPoolEntry(TypedDict):
+    """One entry of ``cephBlockPools``/``cephFileSystems``/``cephObjectStores``."""
+    name: str
+    spec: dict[str, Any]
+    storageClass: CephClassValues
+
+
+@with_config(_STRICT)
+class RookClusterValues(TypedDict):
+    operatorNamespace: str
+    toolbox: Toggle
+    monitoring: RookMonitoring
+    cephClusterSpec: CephClusterSpecValues
+    cephBlockPools: list[CephPoolEntry]
+    cephFileSystems: list[CephPoolEntry]
+    cephObjectStores: list[CephPoolEntry]
 
 
 @lru_cache(maxsize=None)

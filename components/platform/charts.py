@@ -39,6 +39,13 @@ CHARTS: dict[str, ChartRef] = {
     # of github.com/rancher/local-path-provisioner, deploy/chart).
     "local-path-provisioner": ChartRef(
         "local-path-provisioner", "https://rancher.github.io/local-path-provisioner", "0.0.33", "local-path-storage"),
+    # storage.class rook-ceph (components/storage/): the operator (CRDs, CSI
+    # through its ceph-csi-operator subchart) and the cluster chart rendering
+    # the CephCluster, pools and StorageClasses. The v1.19 line: v1.20 moved
+    # the CSI drivers to a third chart (ceph-csi-drivers); 1.19.9 carries the
+    # fix of Ceph CVE-2025-30156.
+    "rook-ceph": ChartRef("rook-ceph", "https://charts.rook.io/release", "v1.19.9", "rook-ceph"),
+    "rook-ceph-cluster": ChartRef("rook-ceph-cluster", "https://charts.rook.io/release", "v1.19.9", "rook-ceph"),
     "nvidia-device-plugin": ChartRef(
         "nvidia-device-plugin", "https://nvidia.github.io/k8s-device-plugin", "0.17.4", "nvidia-device-plugin"),
     "gpu-operator": ChartRef("gpu-operator", "https://helm.ngc.nvidia.com/nvidia", "v25.3.2", "gpu-operator"),

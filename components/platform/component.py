@@ -21,6 +21,7 @@ from .context import context_from_cluster
 from .model import Manifest, PlatformContext, Release
 from .mtu import pod_mtu
 from .plan import platform_plans, unique_items
+from .resources import manifest_object, release
 
 
 class PlatformArgs(TypedDict):
@@ -30,25 +31,6 @@ class PlatformArgs(TypedDict):
     secrets: NotRequired[dict[str, pulumi.Input[str]]]
     """Secrets from the stack's config, by platform secret name (e.g. the
     GitOps repository's deploy key); the rest are generated here."""
-
-
-# Core kinds the project writes, by (apiVersion, kind).
-_CORE = {
-    ("v1", "Namespace"): lambda name, o, opts: k8s.core.v1.Namespace(name, metadata=o["metadata"], opts=opts),
-    ("v1", "Secret"): lambda name, o, opts: k8s.core.v1.Secret(
-        name, metadata=o["metadata"], type=o.get("type"), string_data=o.get("stringData"), opts=opts),
-    ("apps/v1", "DaemonSet"): lambda name, o, opts: k8s.apps.v1.DaemonSet(
-        name, metadata=o["metadata"], spec=o["spec"], opts=opts),
-    ("node.k8s.io/v1", "RuntimeClass"): lambda name, o, opts: k8s.node.v1.RuntimeClass(
-        name, metadata=o["metadata"], handler=o["handler"], scheduling=o.get("scheduling"), opts=opts),
-}
-
-# Core kinds the project patches (``Manifest.patch``: someone else owns the
-# object): server-side apply of the fields given, never a create or delete.
-_CORE_PATCHES = {
-    ("node.k8s.io/v1", "RuntimeClass"): lambda name, o, opts: k8s.node.v1.RuntimeClassPatch(
-        name, metadata=o["metadata"], handler=o.get("handler"), scheduling=o.get("scheduling"), opts=opts),
-}
 
 
 class Platform(pulumi.ComponentResource):
@@ -83,50 +65,42 @@ class Platform(pulumi.ComponentResource):
         self.releases, self.objects = {}, {}
         created: dict[str, pulumi.Resource] = {}
         ready = list(cluster.ready)
+        # Rook-Ceph's items are created by its own component (with the udev
+        # rules of its nodes), when the first of them comes in install order.
+        rook_plan = next((p for p in plans if p.name == "rook-ceph"), None)
+        rook_keys = {i.key for i in rook_plan.items} if rook_plan else set()
+        self.storage = None
+        """The ``RookCeph`` component (storage.class rook-ceph)."""
         for item in unique_items(plans):
+            if item.key in rook_keys:
+                if self.storage is None:
+                    self.storage = self._rook_ceph(name, rook_plan, args["nodes"], cluster, ready, created)
+                    self.releases.update({k: r for k, r in self.storage.resources.items()
+                                          if isinstance(r, k8s.helm.v3.Release)})
+                    created.update(self.storage.resources)
+                continue
             opts_ = pulumi.ResourceOptions(parent=self, provider=cluster.provider,
                                            depends_on=ready + [created[k] for k in item.after])
             res_name = f"{name}-{item.key.replace('/', '-')}"
             if isinstance(item, Release):
-                created[item.key] = self.releases[item.key] = _release(res_name, item, opts_)
+                created[item.key] = self.releases[item.key] = release(res_name, item, opts_)
             else:
-                created[item.key] = self.objects[item.key] = _object(res_name, item, opts_)
+                created[item.key] = self.objects[item.key] = manifest_object(res_name, item, opts_)
         self.register_outputs({"podMtu": self.pod_mtu, "installed": self.installed})
 
+    def _rook_ceph(self, name: str, plan, nodes, cluster, ready, created):
+        # Imported here: components.storage builds on this package's modules.
+        from components.storage.plan import usb_nodes
+        from components.storage.rook_ceph import RookCeph
 
-def _release(name: str, item: Release, opts: pulumi.ResourceOptions) -> k8s.helm.v3.Release:
-    return k8s.helm.v3.Release(
-        name,
-        name=item.key,
-        chart=item.chart.chart,
-        version=item.chart.version,
-        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=item.chart.repo),
-        namespace=item.chart.namespace,
-        # The project creates namespaces itself (its Secrets go in first).
-        create_namespace=False,
-        values=item.values,
-        atomic=True,
-        cleanup_on_fail=True,
-        timeout=900,
-        opts=opts,
-    )
+        external = sorted({k for i in plan.items for k in i.after} - {i.key for i in plan.items})
+        missing = [k for k in external if k not in created]
+        if missing:
+            raise ValueError(f"rook-ceph must install after {missing}: list them in its namespace's after")
+        layout_nodes = usb_nodes(self.context.spec)
+        return RookCeph(f"{name}-rook-ceph", {
+            "plan": plan, "nodes": list(nodes), "usb_nodes": layout_nodes, "provider": cluster.provider,
+            "after": ready + [created[k] for k in external],
+        }, pulumi.ResourceOptions(parent=self))
 
 
-def _object(name: str, item: Manifest, opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
-    obj = item.obj
-    if item.patch and (obj["apiVersion"], obj["kind"]) in _CORE_PATCHES:
-        return _CORE_PATCHES[(obj["apiVersion"], obj["kind"])](name, obj, opts)
-    core = _CORE.get((obj["apiVersion"], obj["kind"]))
-    if item.patch:
-        if core is not None:
-            raise ValueError(f"{item.key}: no patch resource for {obj['apiVersion']} {obj['kind']}")
-        # A custom resource someone else created (Calico's FelixConfiguration
-        # default): server-side apply of the fields given.
-        return k8s.apiextensions.CustomResourcePatch(
-            name, api_version=obj["apiVersion"], kind=obj["kind"], metadata=obj["metadata"], spec=obj.get("spec"),
-            opts=opts)
-    if core is not None:
-        return core(name, obj, opts)
-    return k8s.apiextensions.CustomResource(
-        name, api_version=obj["apiVersion"], kind=obj["kind"], metadata=obj["metadata"], spec=obj.get("spec"),
-        opts=opts)

@@ -109,6 +109,10 @@ class Workload:
     placement: Placement = "any"
     groups: tuple[str, ...] = ()
     """Only on these node groups (empty: wherever ``placement`` allows)."""
+    nodes: tuple[str, ...] = ()
+    """Only on these nodes (empty: every node ``groups`` and ``placement`` allow)."""
+    requests: dict[str, str] | None = None
+    """Requests set where no path reaches them (a chart value holding YAML text)."""
 
 
 @dataclass

@@ -56,6 +56,11 @@ PROFILES: dict[str, dict[str, tuple[str, str]]] = {
         "local-path-provisioner": ("5m", "16Mi"),
         "nvidia-device-plugin": ("10m", "32Mi"),
         "gpu-operator": ("50m", "128Mi"),
+        "rook-operator": ("50m", "96Mi"),
+        "csi-rbd-nodeplugin": ("20m", "64Mi"),
+        "csi-rbd-provisioner": ("20m", "96Mi"),
+        "csi-cephfs-nodeplugin": ("20m", "64Mi"),
+        "csi-cephfs-provisioner": ("20m", "96Mi"),
     },
     "standard": {
         "cilium-agent": ("100m", "384Mi"),
@@ -97,8 +102,61 @@ PROFILES: dict[str, dict[str, tuple[str, str]]] = {
         "local-path-provisioner": ("10m", "32Mi"),
         "nvidia-device-plugin": ("25m", "64Mi"),
         "gpu-operator": ("100m", "256Mi"),
+        "rook-operator": ("100m", "128Mi"),
+        "csi-rbd-nodeplugin": ("50m", "128Mi"),
+        "csi-rbd-provisioner": ("100m", "256Mi"),
+        "csi-cephfs-nodeplugin": ("50m", "128Mi"),
+        "csi-cephfs-provisioner": ("100m", "256Mi"),
     },
 }
+
+# Ceph daemons (CephCluster ``resources`` keys, CephFilesystem MDS, object
+# gateway): (cpu request, memory request, memory limit or None). Memory
+# limits matter here: Rook hands the OSD's limit to Ceph, whose
+# osd_memory_target becomes 0.8 x the limit (osd_memory_target_cgroup_limit_ratio),
+# and Ceph's floor for that target is 896 MiB - hence 1152Mi on small nodes
+# (target ~922 MiB), requested in full so the per-node sum is what the OSD
+# will really hold. Jobs (prepareosd, cleanup) get no limit: a one-off
+# burst must not be OOM-killed. No CPU limits of the project's own.
+CEPH: dict[str, dict[str, tuple[str, str, str | None]]] = {
+    "small": {
+        "mon": ("100m", "512Mi", "512Mi"),
+        "mgr": ("100m", "384Mi", "512Mi"),
+        "mgr-sidecar": ("10m", "32Mi", "64Mi"),
+        "osd": ("250m", "1152Mi", "1152Mi"),
+        "prepareosd": ("100m", "50Mi", None),
+        "crashcollector": ("10m", "32Mi", "64Mi"),
+        "logcollector": ("10m", "32Mi", "128Mi"),
+        "cleanup": ("100m", "64Mi", None),
+        "exporter": ("10m", "32Mi", "64Mi"),
+        "mds": ("100m", "512Mi", "512Mi"),
+        "rgw": ("100m", "256Mi", "512Mi"),
+    },
+    "standard": {
+        "mon": ("500m", "1Gi", "2Gi"),
+        "mgr": ("250m", "512Mi", "1Gi"),
+        "mgr-sidecar": ("50m", "40Mi", "100Mi"),
+        "osd": ("500m", "4Gi", "4Gi"),
+        "prepareosd": ("250m", "50Mi", None),
+        "crashcollector": ("50m", "60Mi", "60Mi"),
+        "logcollector": ("50m", "100Mi", "1Gi"),
+        "cleanup": ("250m", "100Mi", None),
+        "exporter": ("50m", "64Mi", "128Mi"),
+        "mds": ("500m", "2Gi", "4Gi"),
+        "rgw": ("500m", "1Gi", "2Gi"),
+    },
+}
+
+
+def ceph_resources(profile: str, daemon: str) -> dict:
+    """A Ceph daemon's ``resources``: requests and a memory limit (none for
+    jobs). A chart default's CPU limit stays: Pulumi drops null values from
+    a release's values, so Helm never sees a deletion."""
+    cpu, memory, limit = CEPH[profile][daemon]
+    out: dict = {"requests": {"cpu": cpu, "memory": memory}}
+    if limit:
+        out["limits"] = {"memory": limit}
+    return out
 
 
 def requests(profile: str, workload: str) -> Resources:

@@ -84,6 +84,8 @@ def eligible(w: Workload, nodes: tuple[NodeFacts, ...]) -> list[NodeFacts]:
     out = list(nodes)
     if w.groups:
         out = [n for n in out if n.group in w.groups]
+    if w.nodes:
+        out = [n for n in out if n.name in w.nodes]
     if w.placement == "gpu":
         return [n for n in out if n.is_gpu]
     if w.placement == "all":
@@ -130,7 +132,7 @@ def requests_per_node(ctx: PlatformContext, plans: list[AddonPlan],
         where = eligible(w, ctx.nodes)
         if not where:
             continue
-        req = bundled[w.name] if not w.release else _resources(plans, w)
+        req = w.requests if w.requests is not None else bundled[w.name] if not w.release else _resources(plans, w)
         per_node = 1 if w.kind == "DaemonSet" else math.ceil(w.replicas / len(where))
         for n in where:
             cpu[n.name] += cpu_millis(req.get("cpu")) * per_node

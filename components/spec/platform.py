@@ -17,6 +17,7 @@ from pydantic import Field, field_validator, model_validator
 from .base import SpecModel
 from .errors import SpecIssue
 from .inputs import reads
+from .storage import RookCephSpec
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DNS_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -25,21 +26,31 @@ _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 LETSENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
 
 
-# StorageClasses the platform itself provides: K3s bundles local-path, and on
+# Storage the platform itself provides: K3s bundles local-path, and on
 # kubeadm the platform installs rancher's local-path-provisioner
-# (components/platform/addons/storage.py). rook-ceph is never installed by
-# the project: add-ons with volumes cannot be enabled with it (see
-# ``storage_issues``).
-PROVIDED_STORAGE_CLASSES = ("local-path",)
+# (components/platform/addons/storage.py); rook-ceph is installed by the
+# RookCeph component (components/storage/), its block class named by
+# ``storage.rookCeph.className`` (``replicated``).
+PROVIDED_STORAGE_CLASSES = ("local-path", "rook-ceph")
 
 
 class StorageSpec(SpecModel):
-    # The StorageClass every volume of the platform uses (Vault's Raft data,
-    # Keycloak's PostgreSQL), set explicitly on each claim.
+    # What backs every volume of the platform (Vault's Raft data, Keycloak's
+    # PostgreSQL); each claim names the StorageClass explicitly.
     storage_class: Literal["local-path", "rook-ceph"] = Field(default="local-path", alias="class")
     # Make it the cluster's default StorageClass (kubeadm: the annotation on
-    # the class the project installs; K3s marks its local-path default itself).
+    # the class the project installs; K3s marks its local-path default itself;
+    # rook-ceph: its block class).
     default: bool = True
+    # storage.class rook-ceph: OSD nodes and devices, monitors, replicas.
+    rook_ceph: RookCephSpec | None = None
+
+    @property
+    def class_name(self) -> str:
+        """The StorageClass the platform's claims name."""
+        if self.storage_class == "rook-ceph" and self.rook_ceph is not None:
+            return self.rook_ceph.class_name
+        return self.storage_class
 
 
 class AddonSpec(SpecModel):

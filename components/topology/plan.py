@@ -54,6 +54,10 @@ def node_labels(spec: ClusterSpec, group_name: str, group: NodeGroupSpec, region
         labels["sovereign.cloud/on-prem"] = "true"
     if group.gpus:
         labels["sovereign.cloud/gpu"] = "true"
+    # Ceph placement (storage.rookCeph): OSD and monitor nodes.
+    from components.storage.layout import placement_labels
+
+    labels.update(placement_labels(spec, group_name))
     labels.update(group.labels)
     return labels
 

@@ -33,6 +33,20 @@ def unwrap_secrets(value):
     return value
 
 
+SECRET_SHOWN = "[secret]"
+
+
+def mask_secrets(value):
+    """Inputs as the program gave them, each secret value replaced by ``[secret]``."""
+    if isinstance(value, dict):
+        if value.get(SPECIAL_SIG_KEY) == SECRET_SIG:
+            return SECRET_SHOWN
+        return {k: mask_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_secrets(v) for v in value]
+    return value
+
+
 class FakeCloud(pulumi.runtime.Mocks):
     """Answers every resource and invoke the program makes, like the clouds would."""
 

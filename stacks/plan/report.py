@@ -24,7 +24,9 @@ class PlanReport:
     def from_run(cls, stack: str, run: ProgramRun) -> PlanReport:
         resources = [
             {"type": r.type, "name": r.name, "parent": r.parent_name, "custom": r.custom,
-             "urn": r.urn, "parent_urn": r.parent_urn if r.parent_name else None}
+             "urn": r.urn, "parent_urn": r.parent_urn if r.parent_name else None,
+             # What would be created, secrets shown as "[secret]".
+             "inputs": r.shown_inputs}
             for r in run.resources
         ]
         nodes = [{k: n[k] for k in NODE_COLUMNS} | {"gpus": n.get("gpus", 0)} for n in run.outputs.get("nodes", [])]

@@ -16,7 +16,7 @@ from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from .fake_cloud import SECRET_SIG, SPECIAL_SIG_KEY, FakeCloud, unwrap_secrets
+from .fake_cloud import SECRET_SIG, SPECIAL_SIG_KEY, FakeCloud, mask_secrets, unwrap_secrets
 
 
 @dataclass
@@ -38,6 +38,8 @@ class Registered:
     delete_before_replace: bool = False
     ignore_changes: list[str] = field(default_factory=list)
     protect: bool = False
+    shown_inputs: dict[str, Any] = field(default_factory=dict)
+    """``inputs`` with every secret value replaced by "[secret]" (what the plan prints)."""
 
     def script(self, step: str) -> str | None:
         """The node script of a remote command's ``create``/``update``/``delete``,
@@ -102,6 +104,7 @@ class RecordingMonitor(mocks.MockMonitor):
             delete_before_replace=bool(request.deleteBeforeReplace),
             ignore_changes=list(request.ignoreChanges),
             protect=bool(request.protect),
+            shown_inputs=mask_secrets(raw),
         )
         return response
 

@@ -57,9 +57,16 @@ def by_key(run, suffix: str):
 
 def written_objects(run) -> list[tuple[object, dict]]:
     """(registered, object) for every Kubernetes object the project writes
-    itself: every kubernetes: resource but Helm releases and the provider."""
+    itself: every kubernetes: resource but Helm releases and the provider,
+    plus the Ceph objects the rook-ceph-cluster release renders from the
+    project's values (CephCluster, pools, StorageClasses)."""
+    from components.storage.values import CLUSTER, ceph_objects
+
     out = []
     for r in run.resources:
+        if r.type == RELEASE and r.inputs.get("name") == CLUSTER:
+            out += [(r, obj) for obj in ceph_objects(r.inputs["values"])]
+            continue
         if not r.type.startswith("kubernetes:") or r.type == RELEASE or not r.custom:
             continue
         obj = {k: v for k, v in r.inputs.items() if v is not None}

@@ -109,3 +109,24 @@ def test_diagram_shows_nodes_grouped_by_provider_and_region(tmp_path):
     lowered = text.lower()
     for label in ("scaleway", "ovh", "hetzner", "fr-par-1", "fsn1", "houston"):
         assert label in lowered  # provider and region groups
+
+
+def test_json_plan_shows_every_resource_input_with_secrets_masked():
+    from stacks.plan.run import PLAN_SSH_KEY_PLACEHOLDER
+
+    result = plan("budget", "--json")
+    assert result.returncode == 0, result.stderr
+    resources = json.loads(result.stdout)["resources"]
+    assert all("inputs" in r for r in resources)
+    # A Helm release shows its chart, version and values.
+    vault = next(r for r in resources if r["type"] == "kubernetes:helm.sh/v3:Release" and r["inputs"]["name"] == "vault")
+    assert vault["inputs"]["chart"] == "vault" and vault["inputs"]["values"]["server"]["ha"]["enabled"] is True
+    # Node commands reach nodes with the SSH key, a secret: shown masked, never in clear.
+    command = next(r for r in resources if r["type"] == "command:remote:Command")
+    connection = command["inputs"]["connection"]
+    assert connection == "[secret]" or connection["privateKey"] == "[secret]"
+    assert "create" in command["inputs"]  # the script itself is shown
+    assert PLAN_SSH_KEY_PLACEHOLDER not in result.stdout
+    # Generated passwords (Vault has none; ArgoCD's repository key is a secret input of its Secret).
+    secret_objects = [r for r in resources if r["type"] == "kubernetes:core/v1:Secret"]
+    assert secret_objects and all("[secret]" in json.dumps(r["inputs"]) for r in secret_objects)

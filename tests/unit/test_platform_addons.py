@@ -182,15 +182,14 @@ def test_storage_default_follows_the_spec():
     assert _items(_plans(data))["local-path-provisioner"].values["storageClass"]["defaultClass"] is False
 
 
-def test_a_storage_class_the_project_does_not_install_is_rejected_for_volume_users():
+def test_rook_ceph_without_its_layout_is_rejected_before_volume_users_claim_it():
     data = example_spec("prod")
     data["storage"] = {"class": "rook-ceph"}
     # A spec rule: reported with every other problem, before anything is created.
     with pytest.raises(SpecError) as caught:
         parse_cluster_spec(data)
-    issues = [i for i in caught.value.issues if i.path in ("cluster.addons.vault.enabled", "cluster.addons.keycloak.enabled")]
-    assert [i.path for i in issues] == ["cluster.addons.keycloak.enabled", "cluster.addons.vault.enabled"]
-    assert "rook-ceph" in issues[0].message and "local-path" in issues[0].fix
+    (issue,) = [i for i in caught.value.issues if i.path.startswith("cluster.storage")]
+    assert issue.path == "cluster.storage.rookCeph" and "groups" in issue.fix
     valid = parse_cluster_spec(example_spec("prod"))
     # Past the rule (a spec built in code): the plan itself refuses too.
     spec = valid.model_copy(update={"storage": valid.storage.model_copy(update={"storage_class": "rook-ceph"})})
@@ -198,7 +197,7 @@ def test_a_storage_class_the_project_does_not_install_is_rejected_for_volume_use
         platform_plans(context_from_spec(spec))
     data["addons"]["vault"]["enabled"] = False
     data["addons"]["keycloak"]["enabled"] = False
-    assert list(check_storage(parse_cluster_spec(data))) == []
+    assert list(check_storage(parse_cluster_spec(example_spec("prod")))) == []
 
 
 def test_vault_ha_raft_joins_every_server():
@@ -292,7 +291,7 @@ def test_ssh_urls_are_recognised(url, ssh):
 
 def test_the_repository_key_stays_a_pulumi_secret():
     """Even handed over as a plain Output, the key is written as a secret."""
-    from components.platform.component import _object
+    from components.platform.resources import manifest_object as _object
     from tests.stack_runner import run_components
 
     def program():

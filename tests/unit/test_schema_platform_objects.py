@@ -20,7 +20,7 @@ from tests.conftest import IN_CI
 from tests.unit.platform_support import CRD_SCHEMAS, example_spec, load_crd_schema, run_platform, written_objects
 
 BUILTIN_GROUPS = ("v1", "apps/v1", "networking.k8s.io/v1", "rbac.authorization.k8s.io/v1", "scheduling.k8s.io/v1",
-                  "node.k8s.io/v1")
+                  "node.k8s.io/v1", "storage.k8s.io/v1")
 
 
 def _variant(stack: str, **addons) -> dict:
@@ -61,6 +61,22 @@ def _prod_operator() -> dict:
     return spec
 
 
+def _rook_stretch() -> dict:
+    """Rook-Ceph in stretch mode with a filesystem and an object store
+    (tests/unit/test_rook_ceph.py builds the layout)."""
+    from tests.unit.test_rook_ceph import stretch_spec
+
+    spec = stretch_spec()
+    spec["storage"]["rookCeph"] |= {"filesystem": {"enabled": True}, "objectStore": {"enabled": True}}
+    return spec
+
+
+def _rook_seed_001() -> dict:
+    from tests.unit.test_rook_ceph import seed_001_spec
+
+    return seed_001_spec()
+
+
 CASES = {
     "prod": lambda: example_spec("prod"),
     "budget": lambda: example_spec("budget"),
@@ -68,6 +84,8 @@ CASES = {
     "budget-everything": _everything_budget,
     "dev-calico-flux-small": _flux_small,
     "prod-gpu-operator-argocd": _prod_operator,
+    "rook-stretch-fs-object": _rook_stretch,
+    "rook-seed-001": _rook_seed_001,
 }
 
 
@@ -136,6 +154,9 @@ def test_cases_cover_every_custom_resource_kind():
         ("argoproj.io/v1alpha1", "Application"),
         ("source.toolkit.fluxcd.io/v1", "GitRepository"), ("kustomize.toolkit.fluxcd.io/v1", "Kustomization"),
         ("v1", "Namespace"), ("v1", "Secret"), ("apps/v1", "DaemonSet"),
+        ("ceph.rook.io/v1", "CephCluster"), ("ceph.rook.io/v1", "CephBlockPool"),
+        ("ceph.rook.io/v1", "CephFilesystem"), ("ceph.rook.io/v1", "CephObjectStore"),
+        ("storage.k8s.io/v1", "StorageClass"),
     }
     assert expected <= kinds, expected - kinds
 

@@ -23,4 +23,9 @@ def addon_plans(ctx: PlatformContext) -> list[AddonPlan]:
     # The StorageClass of kubeadm clusters (K3s bundles one): always there,
     # as on K3s, whether or not an add-on claims a volume.
     base = [storage.plan(ctx)] if storage.provisioner_needed(ctx.spec) else []
+    # storage.class rook-ceph: Rook and its Ceph cluster (components/storage).
+    from components.storage import plan as rook
+
+    if rook.enabled(ctx.spec):
+        base.append(rook.plan(ctx))
     return base + [build(ctx) for build, enabled in ADDONS.values() if enabled(ctx.addons)]

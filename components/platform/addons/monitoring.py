@@ -157,7 +157,37 @@ def alert_rules(ctx: PlatformContext) -> dict[str, Any]:
          "for": "1h", "labels": {"severity": "warning"},
          "annotations": {"summary": f"certificate {{{{ $labels.namespace }}}}/{{{{ $labels.name }}}} expires within "
                                     f"{mon.cert_expiry_days} days"}},
-    ]}]}
+    ]}, *ceph_rules(ctx)]}
+
+
+# Ceph's mgr prometheus module (scraped through the ServiceMonitor the
+# rook-ceph-cluster chart writes): ceph_health_status 0 OK, 1 WARN, 2 ERR.
+CEPH_NEAR_FULL = 0.75
+
+
+def ceph_rules(ctx: PlatformContext) -> list[dict[str, Any]]:
+    """The project's own Ceph alerts (beside the chart's rule set), when
+    storage.class is rook-ceph: health warning/error, an OSD down, an OSD
+    near full (Ceph's own nearfull ratio is 0.85: warn earlier)."""
+    from components.storage.plan import enabled
+
+    if not enabled(ctx.spec):
+        return []
+    return [{"name": "sovereign-cloud-ceph", "rules": [
+        {"alert": "CephHealthWarning", "expr": "ceph_health_status == 1", "for": "15m",
+         "labels": {"severity": "warning"},
+         "annotations": {"summary": "Ceph reports HEALTH_WARN for 15 minutes (ceph health detail says why)"}},
+        {"alert": "CephHealthError", "expr": "ceph_health_status == 2", "for": "5m",
+         "labels": {"severity": "critical"},
+         "annotations": {"summary": "Ceph reports HEALTH_ERR: data may be unavailable"}},
+        {"alert": "CephOSDDown", "expr": "ceph_osd_up == 0", "for": "5m", "labels": {"severity": "critical"},
+         "annotations": {"summary": "{{ $labels.ceph_daemon }} is down: its placement groups are degraded"}},
+        {"alert": "CephOSDNearFull",
+         "expr": f"ceph_osd_stat_bytes_used / ceph_osd_stat_bytes > {CEPH_NEAR_FULL}", "for": "10m",
+         "labels": {"severity": "warning"},
+         "annotations": {"summary": f"{{{{ $labels.ceph_daemon }}}} is over {CEPH_NEAR_FULL:.0%} full; "
+                                    "at 95% Ceph stops writes"}},
+    ]}]
 
 
 def wireguard_exporter(ctx: PlatformContext) -> list[Manifest]:

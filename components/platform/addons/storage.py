@@ -32,16 +32,24 @@ def provisioner_needed(spec) -> bool:
 
 def storage_class(ctx: PlatformContext, user: str) -> str:
     """The StorageClass ``user``'s claims name (set explicitly, so they do not
-    depend on which class is the cluster default)."""
-    cls = ctx.spec.storage.storage_class
-    if cls not in PROVIDED_STORAGE_CLASSES:
-        raise ValueError(f"addons.{user}: storage.class {cls!r} is not installed by this project; "
+    depend on which class is the cluster default): ``local-path``, or
+    Rook-Ceph's block class (``replicated``)."""
+    storage = ctx.spec.storage
+    if storage.storage_class not in PROVIDED_STORAGE_CLASSES or (
+            storage.storage_class == "rook-ceph" and storage.rook_ceph is None):
+        raise ValueError(f"addons.{user}: storage.class {storage.storage_class!r} is not installed by this project; "
                          f"use {PROVIDED_STORAGE_CLASSES[0]!r} or disable {user}")
-    return cls
+    return storage.class_name
 
 
 def volume_after(ctx: PlatformContext) -> list[str]:
-    """``after`` keys of an item that claims a volume."""
+    """``after`` keys of an item that claims a volume: the provisioner, or
+    the Rook-Ceph cluster release (its pool and StorageClass)."""
+    from components.storage.plan import enabled
+    from components.storage.values import CLUSTER
+
+    if enabled(ctx.spec):
+        return [CLUSTER]
     return [RELEASE] if provisioner_needed(ctx.spec) else []
 
 
