@@ -9,6 +9,7 @@ SYSTEM_PACKAGES=(
   wireguard-tools wireguard-go openssh-server openssh-client nftables iproute2
   iputils-ping tcpdump netcat-openbsd procps cloud-init shellcheck graphviz
   etcd-server etcd-client haproxy unattended-upgrades systemd-timesyncd curl ca-certificates sudo
+  postgresql
 )
 
 ensure_system_packages() {
