@@ -62,8 +62,7 @@ class ProgramStack:
         path.write_text(yaml.safe_dump(document))
 
     def up_without_kubernetes_objects(self) -> list[dict]:
-        return self.stack._events(self.stack.run("up", "--yes", "--skip-preview", "--json",
-                                                 "--stack", self.stack.stack, *NO_KUBERNETES_OBJECTS))
+        return self.stack.up(*NO_KUBERNETES_OBJECTS)
 
     def timed_preview(self, *extra: str) -> tuple[float, list]:
         start = time.perf_counter()

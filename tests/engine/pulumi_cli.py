@@ -50,7 +50,7 @@ def stand_in_plugins(bin_dir: Path, *, clouds: bool = False) -> Path:
     """``pulumi-resource-{command,tls,random}`` launchers (tests/engine/providers);
     with ``clouds``, also hcloud, ovh and scaleway (previews only)."""
     bin_dir.mkdir(parents=True, exist_ok=True)
-    launchers = {name: f"{module}" for name, module in PROVIDERS.items()}
+    launchers = dict(PROVIDERS)
     if clouds:
         launchers |= {name: f"cloud_provider {name}" for name in CLOUDS}
     for name, module in launchers.items():
@@ -152,9 +152,10 @@ class PulumiStack:
         for index, value in enumerate(values):
             self.run("config", "set", "--path", f"{key}[{index}]", "--stack", self.stack, "--plaintext", "--", value)
 
-    def up(self) -> list[dict]:
-        """``pulumi up``; the engine events of the update, in order."""
-        return self._events(self.run("up", "--yes", "--skip-preview", "--json", "--stack", self.stack))
+    def up(self, *extra: str) -> list[dict]:
+        """``pulumi up`` (``extra``: e.g. --target/--exclude); the engine
+        events of the update, in order."""
+        return self._events(self.run("up", "--yes", "--skip-preview", "--json", "--stack", self.stack, *extra))
 
     @staticmethod
     def _events(done: subprocess.CompletedProcess) -> list[dict]:

@@ -12,11 +12,10 @@ import json
 
 import pytest
 
-from tests.engine.program_stack import ProgramStack, existing_hosts_spec
+from tests.engine.program_stack import NO_KUBERNETES_OBJECTS, ProgramStack, existing_hosts_spec
 from tests.engine.pulumi_cli import operations, policy_pack_plugin
 
 REPLACING = {"replace", "create-replacement", "delete-replaced"}
-NO_KUBERNETES = ("--exclude", "**kubernetes:**", "--exclude", "**providers:kubernetes**", "--exclude-dependents")
 
 
 @pytest.fixture(scope="module")
@@ -32,12 +31,12 @@ def test_a_label_change_previews_as_updates_never_replacements(kubernetes_engine
     program = ProgramStack(kubernetes_engine, plugins, tmp_path, plan_only=True)
     program.set_spec(existing_hosts_spec(4, distribution=distribution, worker_labels={"team": "a"}))
     program.up_without_kubernetes_objects()
-    assert [s for s in program.stack.preview(*NO_KUBERNETES) if s.op != "same"] == []
+    assert [s for s in program.stack.preview(*NO_KUBERNETES_OBJECTS) if s.op != "same"] == []
     # Join tokens, certificate keys, passwords, kubeconfig: all encrypted in state.
     assert program.stack.secrets_in_plain_state() == []
 
     program.set_spec(existing_hosts_spec(4, distribution=distribution, worker_labels={"team": "b"}))
-    changed = [s for s in program.stack.preview(*NO_KUBERNETES) if s.op != "same"]
+    changed = [s for s in program.stack.preview(*NO_KUBERNETES_OBJECTS) if s.op != "same"]
     assert not [s for s in changed if s.op in REPLACING], [(s.op, s.name) for s in changed]
     assert {s.op for s in changed} == {"update"}
     # The worker's labels are set in place; nothing of the control planes moves.
@@ -57,8 +56,7 @@ def test_removing_a_worker_deletes_its_cluster_membership_before_its_mesh_and_ba
     program.set_spec(existing_hosts_spec(4))
     updated = operations(program.up_without_kubernetes_objects())
     assert {op for op, _ in updated} <= {"same", "update"}
-    events = program.stack._events(program.stack.run("up", "--yes", "--skip-preview", "--json", "--stack", "lab",
-                                                     "--target", "**-h4-**"))
+    events = program.stack.up("--target", "**-h4-**")
     deletes = [name for op, name in operations(events) if op == "delete"]
     assert deletes and all("-h4-" in name for name in deletes), deletes
     membership = [i for i, name in enumerate(deletes) if name.endswith(("-member", "-k3s-agent", "-placement"))]
