@@ -16,6 +16,10 @@ ETCD_S3_SECRET_KEY = "etcdS3SecretKey"
 # Secret config: the private (deploy) key of an SSH addons.gitops.repoUrl
 # (components/platform/addons/gitops.py REPO_SSH_KEY_CONFIG).
 GITOPS_REPO_SSH_KEY = "gitopsRepoSshKey"
+# Secret config: S3 credentials of dataServices.postgres.backups
+# (components/data/plan.py BACKUP_ACCESS_KEY_CONFIG / BACKUP_SECRET_KEY_CONFIG).
+DATA_BACKUP_S3_ACCESS_KEY = "dataBackupS3AccessKey"
+DATA_BACKUP_S3_SECRET_KEY = "dataBackupS3SecretKey"
 # Secrets the offline plan stands in for when a stack file does not carry
 # them (they live in Pulumi's encrypted config of a real stack, which the plan
 # cannot read): the example stack budget fetches its repository over SSH.

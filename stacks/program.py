@@ -6,7 +6,8 @@ import pulumi
 
 from components.spec import SpecError, catalog_for, parse_cluster_spec
 
-from .config import CLUSTER_KEY, ETCD_S3_ACCESS_KEY, ETCD_S3_SECRET_KEY, GITOPS_REPO_SSH_KEY, SSH_PRIVATE_KEY
+from .config import (CLUSTER_KEY, DATA_BACKUP_S3_ACCESS_KEY, DATA_BACKUP_S3_SECRET_KEY, ETCD_S3_ACCESS_KEY,
+                     ETCD_S3_SECRET_KEY, GITOPS_REPO_SSH_KEY, SSH_PRIVATE_KEY)
 from .sovereign import build_cloud, build_cluster, build_platform
 
 
@@ -23,6 +24,8 @@ def main() -> None:
     # Checked before anything is created, like the spec.
     etcd_s3 = _etcd_s3_credentials(config, spec)
     gitops_repo_ssh_key = _gitops_repo_ssh_key(config, spec)
+    data_backup_s3 = _data_backup_credentials(config, spec)
+    _warn_data_services(spec)
     cloud = build_cloud(spec, ssh_private_key=config.require_secret(SSH_PRIVATE_KEY), catalog=catalog)
     pulumi.export("nodes", cloud.node_table())
     pulumi.export("meshCidr", str(spec.network.mesh_cidr))
@@ -32,7 +35,8 @@ def main() -> None:
     pulumi.export("apiEndpoint", cluster.external_endpoint)
     # Admin credentials: a secret stack output, never plain.
     pulumi.export("kubeconfig", pulumi.Output.secret(cluster.kubeconfig))
-    platform = build_platform(spec, cluster, cloud.nodes, gitops_repo_ssh_key=gitops_repo_ssh_key)
+    platform = build_platform(spec, cluster, cloud.nodes, gitops_repo_ssh_key=gitops_repo_ssh_key,
+                              data_backup_s3_credentials=data_backup_s3)
     pulumi.export("podMtu", platform.pod_mtu)
     pulumi.export("addons", platform.installed)
 
@@ -67,3 +71,27 @@ def _gitops_repo_ssh_key(config: pulumi.Config, spec):
             f"(pulumi config set --secret {GITOPS_REPO_SSH_KEY} < deploy_key), or use an https:// repoUrl"
         )
     return key
+
+
+def _data_backup_credentials(config: pulumi.Config, spec):
+    """(access, secret) of dataServices.postgres.backups, from secret config; None when unused."""
+    from components.data.plan import needs_backup_credentials
+
+    if not needs_backup_credentials(spec):
+        return None
+    access, secret = config.get_secret(DATA_BACKUP_S3_ACCESS_KEY), config.get_secret(DATA_BACKUP_S3_SECRET_KEY)
+    if access is None or secret is None:
+        raise pulumi.RunError(
+            f"dataServices.postgres.backups is enabled: set the secret config keys {DATA_BACKUP_S3_ACCESS_KEY} and "
+            f"{DATA_BACKUP_S3_SECRET_KEY} (pulumi config set --secret {DATA_BACKUP_S3_ACCESS_KEY} ...), "
+            "or set dataServices.postgres.backups.enabled: false"
+        )
+    return access, secret
+
+
+def _warn_data_services(spec) -> None:
+    """Plan-time warnings of dataServices that are valid but worth a look."""
+    pg = spec.data_services.postgres
+    if pg.enabled and pg.replica_regions and pg.synchronous_region is None:
+        pulumi.log.warn("dataServices.postgres: replication to the replica regions is asynchronous; losing the "
+                        "primary region loses what it had not yet sent (the lag). Set synchronousRegion to lose nothing.")

@@ -143,10 +143,15 @@ def build_platform(
     nodes: list[Node],
     *,
     gitops_repo_ssh_key: pulumi.Output[str] | None = None,
+    data_backup_s3_credentials: tuple[pulumi.Output[str], pulumi.Output[str]] | None = None,
 ) -> Platform:
     """CNI and the enabled add-ons, through the cluster's provider, after it is ready."""
     from components.platform import build_platform as platform_for
     from components.platform.addons.gitops import REPO_SSH_KEY
 
+    from components.data.plan import BACKUP_ACCESS_KEY, BACKUP_SECRET_KEY
+
     secrets = {} if gitops_repo_ssh_key is None else {REPO_SSH_KEY: gitops_repo_ssh_key}
+    if data_backup_s3_credentials is not None:
+        secrets |= dict(zip((BACKUP_ACCESS_KEY, BACKUP_SECRET_KEY), data_backup_s3_credentials))
     return platform_for(spec, cluster, nodes, secrets=secrets)

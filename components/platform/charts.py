@@ -46,6 +46,9 @@ CHARTS: dict[str, ChartRef] = {
     # fix of Ceph CVE-2025-30156.
     "rook-ceph": ChartRef("rook-ceph", "https://charts.rook.io/release", "v1.19.9", "rook-ceph"),
     "rook-ceph-cluster": ChartRef("rook-ceph-cluster", "https://charts.rook.io/release", "v1.19.9", "rook-ceph"),
+    # dataServices.search (components/data/): Elastic's operator (ECK 3.3.0,
+    # Elastic License 2.0; Elasticsearch itself is AGPL/SSPL/ELv2 since 8.16).
+    "eck-operator": ChartRef("eck-operator", "https://helm.elastic.co", "3.3.0", "elastic-system"),
     "nvidia-device-plugin": ChartRef(
         "nvidia-device-plugin", "https://nvidia.github.io/k8s-device-plugin", "0.17.4", "nvidia-device-plugin"),
     "gpu-operator": ChartRef("gpu-operator", "https://helm.ngc.nvidia.com/nvidia", "v25.3.2", "gpu-operator"),

@@ -57,6 +57,13 @@ class Platform(pulumi.ComponentResource):
         if needs_ssh_key(spec.addons.gitops) and REPO_SSH_KEY not in given:
             raise ValueError(f"addons.gitops.repoUrl is an SSH URL: pass its deploy key as secrets[{REPO_SSH_KEY!r}] "
                              f"(secret config {REPO_SSH_KEY_CONFIG})")
+        from components.data.plan import (BACKUP_ACCESS_KEY, BACKUP_ACCESS_KEY_CONFIG, BACKUP_SECRET_KEY,
+                                          BACKUP_SECRET_KEY_CONFIG, needs_backup_credentials)
+
+        if needs_backup_credentials(spec) and not {BACKUP_ACCESS_KEY, BACKUP_SECRET_KEY} <= set(given):
+            raise ValueError(f"dataServices.postgres.backups is enabled: pass the S3 credentials as "
+                             f"secrets[{BACKUP_ACCESS_KEY!r}] and secrets[{BACKUP_SECRET_KEY!r}] (secret config "
+                             f"{BACKUP_ACCESS_KEY_CONFIG} and {BACKUP_SECRET_KEY_CONFIG})")
         secrets.update({k: pulumi.Output.secret(v) for k, v in given.items()})
         self.context = context_from_cluster(spec, cluster, args["nodes"], secrets)
         self.pod_mtu = pod_mtu(self.context.mesh_mtu, spec.network.cni, spec.network.encryption)
@@ -71,6 +78,10 @@ class Platform(pulumi.ComponentResource):
         rook_keys = {i.key for i in rook_plan.items} if rook_plan else set()
         self.storage = None
         """The ``RookCeph`` component (storage.class rook-ceph)."""
+        geo_plan = next((p for p in plans if p.name == "geo-databases"), None)
+        geo_keys = {i.key for i in geo_plan.items} if geo_plan else set()
+        self.data = None
+        """The ``GeoDatabases`` component (dataServices)."""
         for item in unique_items(plans):
             if item.key in rook_keys:
                 if self.storage is None:
@@ -78,6 +89,15 @@ class Platform(pulumi.ComponentResource):
                     self.releases.update({k: r for k, r in self.storage.resources.items()
                                           if isinstance(r, k8s.helm.v3.Release)})
                     created.update(self.storage.resources)
+                continue
+            if item.key in geo_keys:
+                if self.data is None:
+                    self.data = self._geo_databases(name, geo_plan, cluster, ready, created)
+                    self.releases.update({k: r for k, r in self.data.resources.items()
+                                          if isinstance(r, k8s.helm.v3.Release)})
+                    self.objects.update({k: r for k, r in self.data.resources.items()
+                                         if not isinstance(r, k8s.helm.v3.Release)})
+                    created.update(self.data.resources)
                 continue
             opts_ = pulumi.ResourceOptions(parent=self, provider=cluster.provider,
                                            depends_on=ready + [created[k] for k in item.after])
@@ -87,6 +107,19 @@ class Platform(pulumi.ComponentResource):
             else:
                 created[item.key] = self.objects[item.key] = manifest_object(res_name, item, opts_)
         self.register_outputs({"podMtu": self.pod_mtu, "installed": self.installed})
+
+    def _geo_databases(self, name: str, plan, cluster, ready, created):
+        from components.data.geo_databases import GeoDatabases
+
+        keys = {i.key for i in plan.items}
+        external = sorted({k for i in plan.items for k in i.after} - keys)
+        missing = [k for k in external if k not in created]
+        if missing:
+            raise ValueError(f"geo-databases must install after {missing}: list them in its namespace's after")
+        return GeoDatabases(f"{name}-geo-databases", {
+            "plan": plan, "provider": cluster.provider, "ready": ready,
+            "after": {k: created[k] for k in external},
+        }, pulumi.ResourceOptions(parent=self))
 
     def _rook_ceph(self, name: str, plan, nodes, cluster, ready, created):
         # Imported here: components.storage builds on this package's modules.

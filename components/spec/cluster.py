@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 
 from .base import SpecModel
 from .cost import CostSpec
+from .data import DataServicesSpec
 from .kubernetes import KubernetesSpec
 from .network import NetworkSpec
 from .node_groups import NodeGroupSpec
@@ -36,6 +37,8 @@ class ClusterSpec(SpecModel):
     providers: ProvidersSpec = Field(default_factory=ProvidersSpec)
     storage: StorageSpec = Field(default_factory=StorageSpec)
     addons: AddonsSpec = Field(default_factory=AddonsSpec)
+    # Geo-replicated PostgreSQL, object storage and search (components/data/).
+    data_services: DataServicesSpec = Field(default_factory=DataServicesSpec)
     cost: CostSpec = Field(default_factory=CostSpec)
 
     @field_validator("name")

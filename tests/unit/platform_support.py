@@ -34,7 +34,11 @@ def run_platform(spec_dict: dict, **cluster_overrides):
         cluster = dataclasses.replace(build_cluster(spec, cloud), **cluster_overrides)
         # A stand-in deploy key: the program reads it from secret config.
         key = pulumi.Output.secret(TEST_DEPLOY_KEY) if needs_ssh_key(spec.addons.gitops) else None
-        platform = build_platform(spec, cluster, cloud.nodes, gitops_repo_ssh_key=key)
+        from components.data.plan import needs_backup_credentials
+
+        s3 = (pulumi.Output.secret("TEST-ACCESS"), pulumi.Output.secret("TEST-SECRET")) \
+            if needs_backup_credentials(spec) else None
+        platform = build_platform(spec, cluster, cloud.nodes, gitops_repo_ssh_key=key, data_backup_s3_credentials=s3)
         pulumi.export("podMtu", platform.pod_mtu)
         pulumi.export("meshMtu", cloud.mesh.mtu)
         pulumi.export("installed", platform.installed)

@@ -77,6 +77,18 @@ def _rook_seed_001() -> dict:
     return seed_001_spec()
 
 
+def _geo_three_regions() -> dict:
+    from tests.unit.test_geo_databases import three_region_geo_spec
+
+    return three_region_geo_spec()
+
+
+def _geo_two_regions() -> dict:
+    from tests.unit.test_geo_databases import two_region_geo_spec
+
+    return two_region_geo_spec()
+
+
 CASES = {
     "prod": lambda: example_spec("prod"),
     "budget": lambda: example_spec("budget"),
@@ -86,6 +98,8 @@ CASES = {
     "prod-gpu-operator-argocd": _prod_operator,
     "rook-stretch-fs-object": _rook_stretch,
     "rook-seed-001": _rook_seed_001,
+    "geo-three-regions": _geo_three_regions,
+    "geo-two-regions": _geo_two_regions,
 }
 
 
@@ -157,6 +171,9 @@ def test_cases_cover_every_custom_resource_kind():
         ("ceph.rook.io/v1", "CephCluster"), ("ceph.rook.io/v1", "CephBlockPool"),
         ("ceph.rook.io/v1", "CephFilesystem"), ("ceph.rook.io/v1", "CephObjectStore"),
         ("storage.k8s.io/v1", "StorageClass"),
+        ("postgresql.cnpg.io/v1", "Cluster"), ("postgresql.cnpg.io/v1", "ScheduledBackup"),
+        ("ceph.rook.io/v1", "CephObjectRealm"), ("ceph.rook.io/v1", "CephObjectZoneGroup"),
+        ("ceph.rook.io/v1", "CephObjectZone"), ("elasticsearch.k8s.elastic.co/v1", "Elasticsearch"),
     }
     assert expected <= kinds, expected - kinds
 
@@ -203,14 +220,24 @@ def test_negative_builtin_missing_required_field_is_caught():
         validate_object(ds, "1.31.4")
 
 
-@pytest.mark.parametrize("stack", ["prod", "budget", "dev"])
+def _whole_program(stack: str):
+    """The example stacks, and a three-region dataServices layout run with
+    its backup credentials as secret config (as `pulumi up` hands them over)."""
+    from tests.stack_runner import run_spec, run_spec_with_secrets
+
+    if stack == "geo":
+        spec = _geo_three_regions()
+        return spec, run_spec_with_secrets(spec, dataBackupS3AccessKey="TEST-ACCESS",
+                                           dataBackupS3SecretKey="TEST-SECRET")
+    spec = example_spec(stack)
+    return spec, run_spec(spec)
+
+
+@pytest.mark.parametrize("stack", ["prod", "budget", "dev", "geo"])
 def test_every_object_of_the_whole_program_is_valid(stack):
     """The real program (python -m stacks plan's run): the cluster layer's
     objects (PriorityClasses) and the platform's."""
-    from tests.stack_runner import run_spec
-
-    spec = example_spec(stack)
-    run = run_spec(spec)
+    spec, run = _whole_program(stack)
     problems = []
     objects = written_objects(run)
     assert any(r.type == "kubernetes:scheduling.k8s.io/v1:PriorityClass" for r, _ in objects)

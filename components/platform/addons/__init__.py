@@ -28,4 +28,8 @@ def addon_plans(ctx: PlatformContext) -> list[AddonPlan]:
 
     if rook.enabled(ctx.spec):
         base.append(rook.plan(ctx))
-    return base + [build(ctx) for build, enabled in ADDONS.values() if enabled(ctx.addons)]
+    addons = [build(ctx) for build, enabled in ADDONS.values() if enabled(ctx.addons)]
+    # dataServices: geo-replicated PostgreSQL, S3 and search (components/data).
+    from components.data import plan as data
+
+    return base + addons + ([data.plan(ctx)] if data.enabled(ctx.spec) else [])

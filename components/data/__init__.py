@@ -1,0 +1,1 @@
+"""Geo-replicated data services (``dataServices``): see ``plan.py`` and ``geo_databases.py``."""
