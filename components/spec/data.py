@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -148,13 +148,31 @@ class GeoPostgresSpec(SpecModel):
         return [r for r in [self.primary_region, *self.replica_regions] if r]
 
 
-class GeoObjectStoreSpec(SpecModel):
+class _RegionalServiceSpec(SpecModel):
+    """A service with a part in each of its regions (object store, search)."""
+
+    _needs_regions: ClassVar[str]
     enabled: bool = False
+    regions: list[str] = Field(default_factory=list)
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, value: list[str]) -> list[str]:
+        return _distinct(value)
+
+    @model_validator(mode="after")
+    def _complete(self):
+        if self.enabled and not self.regions:
+            raise ValueError(self._needs_regions)
+        return self
+
+
+class GeoObjectStoreSpec(_RegionalServiceSpec):
+    _needs_regions = "objectStore needs regions (one RGW zone per region, the first the master zone)"
     # rook-rgw: Ceph RGW multisite through Rook (storage.class rook-ceph).
     # minio is not offered: its community server is unmaintained (see docs/geo-databases.md).
     engine: Literal["rook-rgw"] = "rook-rgw"
-    # One zone per region; the first is the master zone.
-    regions: list[str] = Field(default_factory=list)
+    # regions: one zone per region; the first is the master zone.
     realm: str = "sovereign"
     zone_group: str = "sovereign"
     gateways_per_region: int = Field(default=1, ge=1, le=5)
@@ -166,23 +184,11 @@ class GeoObjectStoreSpec(SpecModel):
             raise ValueError(f"{value!r} must be lowercase letters, digits or '-'")
         return value
 
-    @field_validator("regions")
-    @classmethod
-    def _regions(cls, value: list[str]) -> list[str]:
-        return _distinct(value)
 
-    @model_validator(mode="after")
-    def _complete(self):
-        if self.enabled and not self.regions:
-            raise ValueError("objectStore needs regions (one RGW zone per region, the first the master zone)")
-        return self
-
-
-class GeoSearchSpec(SpecModel):
-    enabled: bool = False
+class GeoSearchSpec(_RegionalServiceSpec):
+    _needs_regions = "search needs regions (the node sets, one per region)"
     name: str = "geo-search"
     version: str = "9.1.0"
-    regions: list[str] = Field(default_factory=list)
     nodes_per_region: int = Field(default=1, ge=1, le=9)
     storage_size: str = "10Gi"
 
@@ -197,17 +203,6 @@ class GeoSearchSpec(SpecModel):
         if not re.match(r"^[89]\.\d+\.\d+$", value):
             raise ValueError(f"version {value!r} must be an Elasticsearch 8.x.y or 9.x.y release")
         return value
-
-    @field_validator("regions")
-    @classmethod
-    def _regions(cls, value: list[str]) -> list[str]:
-        return _distinct(value)
-
-    @model_validator(mode="after")
-    def _complete(self):
-        if self.enabled and not self.regions:
-            raise ValueError("search needs regions (the node sets, one per region)")
-        return self
 
 
 class DataServicesSpec(SpecModel):
