@@ -99,7 +99,6 @@ def _errors(stdout: str) -> str:
 class Step:
     op: str
     urn: str
-    diff: list[str]
 
     @property
     def name(self) -> str:
@@ -115,12 +114,12 @@ class PulumiStack:
     ``program`` with ``main``, so nothing is written into the repository)."""
 
     def __init__(self, engine: dict[str, str], program: Path, workdir: Path, stack: str,
-                 plugins: Path | None = None, project_file: str | None = None):
+                 plugins: Path | None = None):
         self.workdir, self.stack = workdir, stack
         self.project = workdir / "project"
         self.project.mkdir(parents=True, exist_ok=True)
         (workdir / "state").mkdir(exist_ok=True)
-        text = project_file if project_file is not None else (program / "Pulumi.yaml").read_text()
+        text = (program / "Pulumi.yaml").read_text()
         relative = os.path.relpath(program, self.project)
         (self.project / "Pulumi.yaml").write_text(f"{text.rstrip()}\nmain: {relative}\n")
         path = os.pathsep.join(p for p in (str(plugins) if plugins else "", engine["PATH"]) if p)
@@ -165,7 +164,7 @@ class PulumiStack:
     def preview(self, *extra: str) -> list[Step]:
         done = self.run("preview", "--json", "--stack", self.stack, *extra)
         plan = json.loads(done.stdout)
-        return [Step(s["op"], s["urn"], s.get("diffReasons") or []) for s in plan.get("steps", [])]
+        return [Step(s["op"], s["urn"]) for s in plan.get("steps", [])]
 
     def destroy(self) -> list[dict]:
         return self._events(self.run("destroy", "--yes", "--skip-preview", "--json", "--stack", self.stack))

@@ -144,9 +144,9 @@ if ip link show dev "$WG_INTERFACE" > /dev/null 2>&1; then
     # keeping departing ones (see the header). Applied before it is saved,
     # so a rejected config is retried next run.
     live="${tmpdir}/live.conf"
-    { cat "$new"; departing_peers; } > "$live"
-    departing="$(grep -c '^\[Peer\]' "$live" || true)"
-    departing=$((departing - $(grep -c '^\[Peer\]' "$new" || true)))
+    kept_peers="$(departing_peers)"
+    departing="$(grep -c '^\[Peer\]' <<< "$kept_peers" || true)"
+    printf '%s\n%s\n' "$(cat "$new")" "$kept_peers" > "$live"
     wg syncconf "$WG_INTERFACE" <(wg-quick strip "$live")
     install -m 600 "$new" "$conf"
     changed=true
