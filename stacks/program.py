@@ -5,6 +5,8 @@ from __future__ import annotations
 import pulumi
 
 from components.spec import SpecError, catalog_for, parse_cluster_spec
+from components.topology.history import OUTPUT as MESH_HISTORY_OUTPUT
+from components.topology.history import read_mesh_history
 
 from .config import (CLUSTER_KEY, DATA_BACKUP_S3_ACCESS_KEY, DATA_BACKUP_S3_SECRET_KEY, ETCD_S3_ACCESS_KEY,
                      ETCD_S3_SECRET_KEY, GITOPS_REPO_SSH_KEY, SSH_PRIVATE_KEY)
@@ -21,6 +23,9 @@ def main() -> None:
         # RunError: Pulumi prints the message without a traceback and
         # creates nothing, which is what an invalid spec must do.
         raise pulumi.RunError(str(err)) from None
+    # Existing hosts keep the mesh addresses they were given (read before
+    # anything uses an address; exported again below).
+    spec = spec.with_mesh_history(read_mesh_history())
     # Checked before anything is created, like the spec.
     etcd_s3 = _etcd_s3_credentials(config, spec)
     gitops_repo_ssh_key = _gitops_repo_ssh_key(config, spec)
@@ -29,6 +34,7 @@ def main() -> None:
     cloud = build_cloud(spec, ssh_private_key=config.require_secret(SSH_PRIVATE_KEY), catalog=catalog)
     pulumi.export("nodes", cloud.node_table())
     pulumi.export("meshCidr", str(spec.network.mesh_cidr))
+    pulumi.export(MESH_HISTORY_OUTPUT, {n.name: n.mesh_ip for n in cloud.nodes})
     pulumi.export("meshMtu", cloud.mesh.mtu)
     pulumi.export("meshPublicKeys", cloud.mesh.public_keys)
     cluster = build_cluster(spec, cloud, etcd_s3_credentials=etcd_s3)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 
 from .base import SpecModel
 from .cost import CostSpec
@@ -40,6 +41,19 @@ class ClusterSpec(SpecModel):
     # Geo-replicated PostgreSQL, object storage and search (components/data/).
     data_services: DataServicesSpec = Field(default_factory=DataServicesSpec)
     cost: CostSpec = Field(default_factory=CostSpec)
+    # Mesh addresses this stack gave its existing hosts before (read from its
+    # own outputs, components/topology/history.py), not part of the spec.
+    _mesh_history: dict[str, ipaddress.IPv4Address] = PrivateAttr(default_factory=dict)
+
+    def with_mesh_history(self, history: dict[str, str]) -> ClusterSpec:
+        """A copy that keeps each existing host at the mesh address it had."""
+        copy = self.model_copy()
+        copy._mesh_history = {name: ipaddress.IPv4Address(ip) for name, ip in history.items()}
+        return copy
+
+    @property
+    def mesh_history(self) -> dict[str, ipaddress.IPv4Address]:
+        return dict(self._mesh_history)
 
     @field_validator("name")
     @classmethod

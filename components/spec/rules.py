@@ -267,6 +267,11 @@ def check_names_and_addresses(spec: ClusterSpec, catalog) -> Iterable[SpecIssue]
                 free = _free_block(ranges, ranges[b].blocks, total)
                 yield SpecIssue(f"nodeGroups.{b}.meshBlock", f"mesh addresses of groups {a} and {b} collide",
                                 f"set nodeGroups.{b}.meshBlock to a free block, e.g. {free}")
+    for gname, group in spec.node_groups.items():
+        if group.is_existing and len(group.hosts) > addressing.HOSTS_PER_BLOCK:
+            yield SpecIssue(f"nodeGroups.{gname}.hosts", f"{len(group.hosts)} hosts do not fit the "
+                            f"{addressing.HOSTS_PER_BLOCK} mesh addresses of one group's /24 block",
+                            "split the hosts into several node groups")
     nodes = plan_nodes(spec)
     for name, n in Counter(n.name for n in nodes).items():
         if n > 1:
@@ -277,7 +282,8 @@ def check_names_and_addresses(spec: ClusterSpec, catalog) -> Iterable[SpecIssue]
             yield SpecIssue(f"nodeGroups.{node.group}", f"node {node.name} mesh IP {node.mesh_ip} is not a host address of {mesh}", "fix meshIp")
         elif node.mesh_ip in by_ip:
             yield SpecIssue(f"nodeGroups.{node.group}", f"nodes {by_ip[node.mesh_ip]} and {node.name} get the same mesh IP {node.mesh_ip}",
-                            f"set meshIp on host {node.name} to a free address of its group's block")
+                            f"give hosts {by_ip[node.mesh_ip]} and {node.name} different meshIp values, or remove "
+                            "meshIp from one of them to have it allocated")
         by_ip.setdefault(node.mesh_ip, node.name)
         if node.host and node.host.address:
             yield from _host_address_outside(spec, node)

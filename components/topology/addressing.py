@@ -2,11 +2,13 @@
 
 The mesh CIDR is cut into /24 blocks. Block 0 is kept for virtual IPs (the
 API endpoint). Each node group owns a run of blocks starting at a block
-derived from its *name* (or its explicit ``meshBlock``), and a node's address
-depends only on its group's start block and its own ordinal (or, for existing
-hosts, a hash of its own name). Adding or removing any node or group never
-renumbers another node; a collision is reported as a spec error with the fix,
-never resolved silently by shifting someone else.
+derived from its *name* (or its explicit ``meshBlock``). A counted group's
+node takes its ordinal in that run. An existing host keeps the address the
+stack gave it before (its history, read from the stack's own outputs); a new
+host takes the address a hash of its name picks, or the next free one when
+that is taken. Adding or removing any node or group never renumbers another
+node; only explicit ``meshIp`` values can collide, and that is a spec error
+with the fix.
 """
 
 from __future__ import annotations
@@ -57,9 +59,52 @@ def ordinal_address(mesh: ipaddress.IPv4Network, rng: GroupRange, ordinal: int) 
     return mesh.network_address + rng.start_block * BLOCK_SIZE + ordinal
 
 
+HOSTS_PER_BLOCK = 254  # offsets 1..254: never .0 or .255 of an existing group's block
+
+
 def host_address(mesh: ipaddress.IPv4Network, rng: GroupRange, host: str) -> ipaddress.IPv4Address:
-    """Address of an existing host, from its own name only (1..254 of the block)."""
-    return mesh.network_address + rng.start_block * BLOCK_SIZE + 1 + stable_hash(f"host:{host}") % 254
+    """First choice of an existing host, from its own name only (1..254 of the block)."""
+    return mesh.network_address + rng.start_block * BLOCK_SIZE + 1 + stable_hash(f"host:{host}") % HOSTS_PER_BLOCK
+
+
+def allocate_host_addresses(
+    mesh: ipaddress.IPv4Network,
+    rng: GroupRange,
+    hosts: list[str],
+    *,
+    reserved: set[ipaddress.IPv4Address],
+    history: dict[str, ipaddress.IPv4Address],
+) -> dict[str, ipaddress.IPv4Address]:
+    """Addresses of an existing group's hosts that have no explicit ``meshIp``.
+
+    ``reserved`` are addresses no host may take (every explicit ``meshIp``);
+    ``history`` is what the stack gave each host before. A host keeps its
+    history address while it lies in this group's block and nobody reserved
+    it, so removing a host never moves another. New hosts, in name order, take
+    their hash slot or probe upwards to the next free one. Hosts that find no
+    free slot are left out (the caller reports the full block).
+    """
+    first = int(mesh.network_address) + rng.start_block * BLOCK_SIZE
+
+    def in_block(ip: ipaddress.IPv4Address) -> bool:
+        return 1 <= int(ip) - first <= HOSTS_PER_BLOCK
+
+    taken = set(reserved)
+    addresses: dict[str, ipaddress.IPv4Address] = {}
+    for host in sorted(hosts):
+        ip = history.get(host)
+        if ip is not None and in_block(ip) and ip not in taken:
+            addresses[host] = ip
+            taken.add(ip)
+    for host in sorted(h for h in hosts if h not in addresses):
+        offset = stable_hash(f"host:{host}") % HOSTS_PER_BLOCK
+        for probe in range(HOSTS_PER_BLOCK):
+            ip = ipaddress.IPv4Address(first + 1 + (offset + probe) % HOSTS_PER_BLOCK)
+            if ip not in taken:
+                addresses[host] = ip
+                taken.add(ip)
+                break
+    return addresses
 
 
 def virtual_ip(mesh: ipaddress.IPv4Network, index: int = 1) -> ipaddress.IPv4Address:

@@ -70,10 +70,16 @@ def node_taints(group: NodeGroupSpec) -> tuple[dict, ...]:
     return tuple(taints)
 
 
+def explicit_mesh_ips(spec: ClusterSpec) -> set[ipaddress.IPv4Address]:
+    """Every ``meshIp`` the spec sets: no allocated host may take one."""
+    return {h.mesh_ip for g in spec.node_groups.values() if g.is_existing for h in g.hosts if h.mesh_ip}
+
+
 def plan_nodes(spec: ClusterSpec) -> list[PlannedNode]:
     """Every node of the spec, in group order then ordinal order."""
     mesh = spec.network.mesh_cidr
     ranges = group_ranges(spec)
+    reserved = explicit_mesh_ips(spec)
     nodes = []
     for gname, group in spec.node_groups.items():
         region = group.region or "on-prem"
@@ -88,8 +94,13 @@ def plan_nodes(spec: ClusterSpec) -> list[PlannedNode]:
             gpus=group.gpu_count,
         )
         if group.is_existing:
+            allocated = addressing.allocate_host_addresses(
+                mesh, ranges[gname], [h.name for h in group.hosts if h.mesh_ip is None],
+                reserved=reserved, history=spec.mesh_history)
             for ordinal, host in enumerate(group.hosts, start=1):
-                ip = host.mesh_ip or addressing.host_address(mesh, ranges[gname], host.name)
+                # A host left out has no free address: its first choice
+                # collides, which check_names_and_addresses reports.
+                ip = host.mesh_ip or allocated.get(host.name) or addressing.host_address(mesh, ranges[gname], host.name)
                 nodes.append(PlannedNode(name=host.name, ordinal=ordinal, mesh_ip=ip, host=host, **common))
         else:
             for ordinal in range(1, group.size + 1):

@@ -17,6 +17,9 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from .fake_cloud import SECRET_SIG, SPECIAL_SIG_KEY, FakeCloud, mask_secrets, unwrap_secrets
+from .fakes.state import stack_exists
+
+ORGANIZATION = "organization"  # what the DIY (file) backend calls every organization
 
 
 @dataclass
@@ -142,7 +145,10 @@ def run_program(
     monitor = RecordingMonitor(cloud)
     settings.ROOT.set(None)  # a fresh stack for every run in this process
     pulumi.runtime.set_all_config(config, secret_keys)
-    mocks.set_mocks(cloud, project=project, stack=stack, preview=False, monitor=monitor)
+    # The DIY backend's organization; the stack itself exists (never updated
+    # unless a test recorded its outputs), as it does under `pulumi up`.
+    mocks.set_mocks(cloud, project=project, stack=stack, preview=False, monitor=monitor, organization=ORGANIZATION)
+    stack_exists(cloud, f"{ORGANIZATION}/{project}/{stack}")
     settings.SETTINGS.rpc_manager.clear()
     settings.SETTINGS.outputs.clear()
     try:

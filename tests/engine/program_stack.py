@@ -21,16 +21,20 @@ PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHv0bEd0X2Y9o3wVt0y2Yk7kz1mX6o
 
 
 def existing_hosts_spec(n_nodes: int, *, distribution: str = "k3s", region: str = "paris", on_prem: bool = True,
-                        worker_labels: dict[str, str] | None = None) -> dict:
+                        worker_labels: dict[str, str] | None = None, names: list[str] | None = None,
+                        mesh_ips: bool = True) -> dict:
     """Three control planes and ``n_nodes - 3`` workers (at most 250) on
     existing hosts: documentation addresses, stable test host keys, mesh
-    addresses given (a hash of many host names in one /24 collides)."""
-    hosts = [{"name": f"h{i}", "address": f"198.51.100.{i + 1}", "hostKey": host_key_for(f"h{i}")}
-             for i in range(n_nodes)]
+    addresses given unless ``mesh_ips`` is false (then the program allocates
+    them). ``names`` replaces the default h0, h1, ..."""
+    names = names or [f"h{i}" for i in range(n_nodes)]
+    hosts = [{"name": name, "address": f"198.51.100.{i + 1}", "hostKey": host_key_for(name)}
+             for i, name in enumerate(names[:n_nodes])]
 
     def group(roles, members, block, **extra):
         for ordinal, host in enumerate(members, start=1):
-            host["meshIp"] = f"10.42.{block}.{ordinal}"
+            if mesh_ips:
+                host["meshIp"] = f"10.42.{block}.{ordinal}"
         return {"provider": "existing", "region": region, "roles": roles, "sshUser": "debian",
                 "onPrem": on_prem, "meshBlock": block, "hosts": members, **extra}
 

@@ -9,6 +9,7 @@ from . import cluster, compute, platform  # noqa: F401  (registration side effec
 from . import pki  # noqa: F401  (etcd PKI: real keys and certificates)
 from . import ssh  # noqa: F401  (host key scans where pulumi runs)
 from . import constraints  # noqa: F401  (what the APIs refuse; wraps the compute fakes)
+from . import state  # noqa: F401  (stacks' recorded outputs: the engine's readStackOutputs)
 from .registry import FAKE_STDOUT, INVOKE_FAKES, RESOURCE_FAKES
 
 __all__ = ["FAKE_STDOUT", "INVOKE_FAKES", "RESOURCE_FAKES"]

@@ -9,6 +9,8 @@ values for one fake cloud; the fakes of the server types return them.
 
 from __future__ import annotations
 
+from .registry import INVOKE_FAKES
+
 
 def deployed_state(cloud, resource_name: str, **outputs) -> None:
     """Pretend ``resource_name`` already exists in ``cloud`` with these output properties (camelCase)."""
@@ -24,3 +26,34 @@ def _table(cloud) -> dict:
     if not hasattr(cloud, "_deployed_state"):
         cloud._deployed_state = {}
     return cloud._deployed_state
+
+
+# -- stack outputs (what a StackReference or readStackOutputs sees) ---------
+
+def recorded_stack_outputs(cloud, stack: str, outputs: dict, secret: tuple[str, ...] = ()) -> None:
+    """Pretend ``stack`` (``org/project/stack``) exists and its last update exported ``outputs``."""
+    _stacks(cloud)[stack] = (dict(outputs), tuple(sorted(secret)))
+
+
+def stack_exists(cloud, stack: str) -> None:
+    """``stack`` exists; with no outputs unless some were recorded."""
+    _stacks(cloud).setdefault(stack, ({}, ()))
+
+
+def _stacks(cloud) -> dict:
+    if not hasattr(cloud, "_stack_outputs"):
+        cloud._stack_outputs = {}
+    return cloud._stack_outputs
+
+
+def read_stack_outputs(cloud, args: dict) -> dict:
+    """The engine's built-in invoke: a stack it does not know is an error,
+    a stack never updated has no outputs."""
+    name = args.get("name")
+    if name not in _stacks(cloud):
+        raise Exception(f"no stack named '{name}' found")
+    outputs, secret = _stacks(cloud)[name]
+    return {"name": name, "outputs": outputs, "secretOutputNames": list(secret)}
+
+
+INVOKE_FAKES["pulumi:pulumi:readStackOutputs"] = read_stack_outputs
