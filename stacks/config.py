@@ -7,6 +7,8 @@ from pathlib import Path
 
 import yaml
 
+from components.data.secrets import BACKUP_ACCESS_KEY, BACKUP_SECRET_KEY
+
 PROJECT = "sovereign-cloud"
 CLUSTER_KEY = "cluster"
 SSH_PRIVATE_KEY = "sshPrivateKey"
@@ -16,14 +18,16 @@ ETCD_S3_SECRET_KEY = "etcdS3SecretKey"
 # Secret config: the private (deploy) key of an SSH addons.gitops.repoUrl
 # (components/platform/addons/gitops.py REPO_SSH_KEY_CONFIG).
 GITOPS_REPO_SSH_KEY = "gitopsRepoSshKey"
-# Secret config: S3 credentials of dataServices.postgres.backups
-# (components/data/plan.py BACKUP_ACCESS_KEY_CONFIG / BACKUP_SECRET_KEY_CONFIG).
-DATA_BACKUP_S3_ACCESS_KEY = "dataBackupS3AccessKey"
-DATA_BACKUP_S3_SECRET_KEY = "dataBackupS3SecretKey"
 # Secrets the offline plan stands in for when a stack file does not carry
 # them (they live in Pulumi's encrypted config of a real stack, which the plan
-# cannot read): the example stack budget fetches its repository over SSH.
-PLAN_SECRET_PLACEHOLDERS = {GITOPS_REPO_SSH_KEY: "-----PLAN PLACEHOLDER, NOT A KEY-----"}
+# cannot read): the example stack budget fetches its repository over SSH,
+# prod backs its PostgreSQL up to S3.
+# (The data services' secret config keys: components/data/secrets.py.)
+PLAN_SECRET_PLACEHOLDERS = {GITOPS_REPO_SSH_KEY: "-----PLAN PLACEHOLDER, NOT A KEY-----",
+                            BACKUP_ACCESS_KEY.config_key: "PLAN-PLACEHOLDER-ACCESS-KEY",
+                            BACKUP_SECRET_KEY.config_key: "PLAN-PLACEHOLDER-SECRET-KEY",
+                            # autoscaled nodeGroups (components/autoscaling/reach.py TOKEN_CONFIG)
+                            "hcloudAutoscalerToken": "PLAN-PLACEHOLDER-HCLOUD-TOKEN"}
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 

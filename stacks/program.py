@@ -4,33 +4,38 @@ from __future__ import annotations
 
 import pulumi
 
+from components.autoscaling.reach import autoscaler_token
 from components.spec import SpecError, catalog_for, parse_cluster_spec
 from components.topology.history import OUTPUT as MESH_HISTORY_OUTPUT
 from components.topology.history import read_mesh_history
 
-from .config import (CLUSTER_KEY, DATA_BACKUP_S3_ACCESS_KEY, DATA_BACKUP_S3_SECRET_KEY, ETCD_S3_ACCESS_KEY,
-                     ETCD_S3_SECRET_KEY, GITOPS_REPO_SSH_KEY, SSH_PRIVATE_KEY)
-from .sovereign import build_cloud, build_cluster, build_platform
+from .config import CLUSTER_KEY, ETCD_S3_ACCESS_KEY, ETCD_S3_SECRET_KEY, GITOPS_REPO_SSH_KEY, SSH_PRIVATE_KEY
+from .environments import BASE_KEY, base_paths, compose
+from .sovereign import build_autoscaler, build_cloud, build_cluster, build_openstack, build_platform
 
 
 def main() -> None:
     config = pulumi.Config()
-    data = config.require_object(CLUSTER_KEY)
+    composed = None
     try:
-        catalog = catalog_for(data)
-        spec = parse_cluster_spec(data, catalog=catalog)
+        # Base files, then this stack's own overrides (docs/environments.md).
+        composed = compose(config.require_object(CLUSTER_KEY), base_paths(config.get(BASE_KEY)),
+                           stack_label=f"Pulumi.{pulumi.get_stack()}.yaml")
+        catalog = catalog_for(composed.data)
+        spec = parse_cluster_spec(composed.data, catalog=catalog)
     except SpecError as err:
         # RunError: Pulumi prints the message without a traceback and
         # creates nothing, which is what an invalid spec must do.
-        raise pulumi.RunError(str(err)) from None
+        raise pulumi.RunError(str(composed.explain(err) if composed else err)) from None
     # Existing hosts keep the mesh addresses they were given (read before
     # anything uses an address; exported again below).
     spec = spec.with_mesh_history(read_mesh_history())
     # Checked before anything is created, like the spec.
     etcd_s3 = _etcd_s3_credentials(config, spec)
     gitops_repo_ssh_key = _gitops_repo_ssh_key(config, spec)
-    data_backup_s3 = _data_backup_credentials(config, spec)
+    data_secrets = _data_service_secrets(config, spec)
     _warn_data_services(spec)
+    hcloud_token = autoscaler_token(config, spec)
     cloud = build_cloud(spec, ssh_private_key=config.require_secret(SSH_PRIVATE_KEY), catalog=catalog)
     pulumi.export("nodes", cloud.node_table())
     pulumi.export("meshCidr", str(spec.network.mesh_cidr))
@@ -42,9 +47,13 @@ def main() -> None:
     # Admin credentials: a secret stack output, never plain.
     pulumi.export("kubeconfig", pulumi.Output.secret(cluster.kubeconfig))
     platform = build_platform(spec, cluster, cloud.nodes, gitops_repo_ssh_key=gitops_repo_ssh_key,
-                              data_backup_s3_credentials=data_backup_s3)
+                              data_secrets=data_secrets)
     pulumi.export("podMtu", platform.pod_mtu)
     pulumi.export("addons", platform.installed)
+    build_autoscaler(spec, cloud, cluster, hcloud_token=hcloud_token, after=[platform])
+    openstack = build_openstack(spec, cluster, cloud.nodes, platform, catalog=catalog)
+    if openstack is not None:
+        pulumi.export("openstackEndpoints", openstack.endpoints)
 
 
 def _etcd_s3_credentials(config: pulumi.Config, spec):
@@ -79,20 +88,22 @@ def _gitops_repo_ssh_key(config: pulumi.Config, spec):
     return key
 
 
-def _data_backup_credentials(config: pulumi.Config, spec):
-    """(access, secret) of dataServices.postgres.backups, from secret config; None when unused."""
-    from components.data.plan import needs_backup_credentials
+def _data_service_secrets(config: pulumi.Config, spec) -> dict:
+    """Platform secret name -> secret config value of every credential the
+    data services need (backups' S3 keys, MinIO's root login); every
+    missing key is named at once."""
+    from components.data.secrets import missing_message, needed_secrets, problems
 
-    if not needs_backup_credentials(spec):
-        return None
-    access, secret = config.get_secret(DATA_BACKUP_S3_ACCESS_KEY), config.get_secret(DATA_BACKUP_S3_SECRET_KEY)
-    if access is None or secret is None:
-        raise pulumi.RunError(
-            f"dataServices.postgres.backups is enabled: set the secret config keys {DATA_BACKUP_S3_ACCESS_KEY} and "
-            f"{DATA_BACKUP_S3_SECRET_KEY} (pulumi config set --secret {DATA_BACKUP_S3_ACCESS_KEY} ...), "
-            "or set dataServices.postgres.backups.enabled: false"
-        )
-    return access, secret
+    needed = needed_secrets(spec)
+    # Plain values only to check them; what the platform gets is secret.
+    plain = {s: config.get(s.config_key) for s in needed}
+    missing = [s for s, v in plain.items() if v is None]
+    if missing:
+        raise pulumi.RunError(missing_message(missing))
+    found = problems(plain)
+    if found:
+        raise pulumi.RunError("; ".join(found))
+    return {s.name: config.get_secret(s.config_key) for s in needed}
 
 
 def _warn_data_services(spec) -> None:
@@ -101,3 +112,8 @@ def _warn_data_services(spec) -> None:
     if pg.enabled and pg.replica_regions and pg.synchronous_region is None:
         pulumi.log.warn("dataServices.postgres: replication to the replica regions is asynchronous; losing the "
                         "primary region loses what it had not yet sent (the lag). Set synchronousRegion to lose nothing.")
+    store = spec.data_services.object_store
+    if store.enabled and store.engine == "minio":
+        from components.data.minio import warning
+
+        pulumi.log.warn(warning())

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.autoscaling.reach import api_join_sources
 from components.compute.existing import ExistingNodes
 from components.compute.hetzner import HetznerNodes
 from components.compute.node import Node
@@ -91,7 +92,7 @@ def build_baseline(spec: ClusterSpec, nodes: list[Node]) -> NodeBaseline:
         "published_ports": published,
         # The API for operators and CI outside the mesh: control planes only.
         "api_port": API_PORT,
-        "api_source_cidrs": {n.name: [str(c) for c in spec.kubernetes.api_source_cidrs]
+        "api_source_cidrs": {n.name: [str(c) for c in spec.kubernetes.api_source_cidrs] + api_join_sources(spec, n)
                              for n in nodes if n.is_control_plane},
         "cluster_tcp_ports": tcp,
         "cluster_udp_ports": udp,
@@ -143,15 +144,42 @@ def build_platform(
     nodes: list[Node],
     *,
     gitops_repo_ssh_key: pulumi.Output[str] | None = None,
-    data_backup_s3_credentials: tuple[pulumi.Output[str], pulumi.Output[str]] | None = None,
+    data_secrets: dict[str, pulumi.Output[str]] | None = None,
 ) -> Platform:
-    """CNI and the enabled add-ons, through the cluster's provider, after it is ready."""
+    """CNI and the enabled add-ons, through the cluster's provider, after it
+    is ready. ``data_secrets``: the data services' credentials by platform
+    secret name (``components/data/secrets.py``)."""
     from components.platform import build_platform as platform_for
     from components.platform.addons.gitops import REPO_SSH_KEY
 
-    from components.data.plan import BACKUP_ACCESS_KEY, BACKUP_SECRET_KEY
-
     secrets = {} if gitops_repo_ssh_key is None else {REPO_SSH_KEY: gitops_repo_ssh_key}
-    if data_backup_s3_credentials is not None:
-        secrets |= dict(zip((BACKUP_ACCESS_KEY, BACKUP_SECRET_KEY), data_backup_s3_credentials))
+    secrets |= data_secrets or {}
     return platform_for(spec, cluster, nodes, secrets=secrets)
+
+
+def build_autoscaler(spec: ClusterSpec, cloud: Cloud, cluster: KubernetesCluster, *,
+                     hcloud_token: pulumi.Output[str] | None, after: list[pulumi.Resource]):
+    """The Hetzner cluster-autoscaler and the mesh registry of its servers
+    (components/autoscaling/), or None when no group is autoscaled."""
+    if hcloud_token is None:
+        return None
+    from components.autoscaling.component import ClusterAutoscaler
+
+    return ClusterAutoscaler(f"{spec.name}-autoscaler", {
+        "spec": spec, "nodes": cloud.nodes, "public_keys": cloud.mesh.public_keys, "mesh_mtu": cloud.mesh.mtu,
+        "cluster": cluster, "hcloud_token": hcloud_token, "after": after,
+    })
+
+
+def build_openstack(spec: ClusterSpec, cluster: KubernetesCluster, nodes: list[Node], platform: Platform, *,
+                    catalog):
+    """OpenStack-Helm on the platform's Rook-Ceph (components/openstack/),
+    after the whole platform, or None when ``openstack`` is off."""
+    if not spec.openstack.enabled:
+        return None
+    from components.openstack.component import OpenStackHelm
+
+    return OpenStackHelm(f"{spec.name}-openstack", {
+        "spec": spec, "provider": cluster.provider, "nodes": list(nodes), "platform": platform,
+        "catalog": catalog, "after": [*cluster.ready, platform],
+    })

@@ -22,9 +22,12 @@ SSH_KEY_FOR_TESTS = PLAN_SSH_KEY_PLACEHOLDER
 
 
 def example_spec(stack: str) -> dict:
-    """A deep copy of an example stack's cluster spec, free to modify."""
+    """A deep copy of an example stack's cluster spec (with its base files
+    merged in, stacks/environments.py), free to modify."""
+    from stacks.plan.run import composed_spec
+
     document = yaml.safe_load(Path(REPO_ROOT, f"Pulumi.{stack}.yaml").read_text())
-    return copy.deepcopy(document["config"][f"{PROJECT}:{CLUSTER_KEY}"])
+    return copy.deepcopy(composed_spec(document["config"], f"Pulumi.{stack}.yaml").data)
 
 
 def spec_issues(spec: dict) -> dict[str, str]:

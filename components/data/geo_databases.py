@@ -4,8 +4,8 @@ one parent, through the cluster's provider, in the platform's install order.
 
 The ``Platform`` creates it when the first of its items comes in install
 order (as it does ``RookCeph``), handing it the resources its items wait
-for (the CNI, the CloudNativePG operator of Keycloak, the Rook-Ceph cluster
-release, kube-prometheus-stack).
+for (the CNI, the CloudNativePG operator of Keycloak, cert-manager and its
+issuer, the Rook-Ceph cluster release, kube-prometheus-stack).
 
 Switchover (PostgreSQL, CloudNativePG distributed topology), two ``pulumi up``:
 

@@ -46,9 +46,18 @@ CHARTS: dict[str, ChartRef] = {
     # fix of Ceph CVE-2025-30156.
     "rook-ceph": ChartRef("rook-ceph", "https://charts.rook.io/release", "v1.19.9", "rook-ceph"),
     "rook-ceph-cluster": ChartRef("rook-ceph-cluster", "https://charts.rook.io/release", "v1.19.9", "rook-ceph"),
-    # dataServices.search (components/data/): Elastic's operator (ECK 3.3.0,
-    # Elastic License 2.0; Elasticsearch itself is AGPL/SSPL/ELv2 since 8.16).
-    "eck-operator": ChartRef("eck-operator", "https://helm.elastic.co", "3.3.0", "elastic-system"),
+    # dataServices.search (components/data/): Elastic's operator (ECK 3.3.2,
+    # the 3.3 line's patch release; Elastic License 2.0; Elasticsearch itself
+    # is AGPL/SSPL/ELv2 since 8.16).
+    "eck-operator": ChartRef("eck-operator", "https://helm.elastic.co", "3.3.2", "elastic-system"),
+    # dataServices.postgres.backups: the Barman Cloud plugin of CloudNativePG
+    # (chart 0.4.0 = plugin v0.10.0; needs CloudNativePG >= 1.26 and cert-manager),
+    # in the operator's namespace as the plugin requires.
+    "plugin-barman-cloud": ChartRef(
+        "plugin-barman-cloud", "https://cloudnative-pg.github.io/charts", "0.4.0", "cnpg-system"),
+    # dataServices.objectStore engine minio (explicit choice only): the
+    # operator's final chart; the minio/operator repository is archived.
+    "minio-operator": ChartRef("operator", "https://operator.min.io", "7.1.1", "minio-operator"),
     "nvidia-device-plugin": ChartRef(
         "nvidia-device-plugin", "https://nvidia.github.io/k8s-device-plugin", "0.17.4", "nvidia-device-plugin"),
     "gpu-operator": ChartRef("gpu-operator", "https://helm.ngc.nvidia.com/nvidia", "v25.3.2", "gpu-operator"),

@@ -57,13 +57,12 @@ class Platform(pulumi.ComponentResource):
         if needs_ssh_key(spec.addons.gitops) and REPO_SSH_KEY not in given:
             raise ValueError(f"addons.gitops.repoUrl is an SSH URL: pass its deploy key as secrets[{REPO_SSH_KEY!r}] "
                              f"(secret config {REPO_SSH_KEY_CONFIG})")
-        from components.data.plan import (BACKUP_ACCESS_KEY, BACKUP_ACCESS_KEY_CONFIG, BACKUP_SECRET_KEY,
-                                          BACKUP_SECRET_KEY_CONFIG, needs_backup_credentials)
+        from components.data.secrets import needed_secrets
 
-        if needs_backup_credentials(spec) and not {BACKUP_ACCESS_KEY, BACKUP_SECRET_KEY} <= set(given):
-            raise ValueError(f"dataServices.postgres.backups is enabled: pass the S3 credentials as "
-                             f"secrets[{BACKUP_ACCESS_KEY!r}] and secrets[{BACKUP_SECRET_KEY!r}] (secret config "
-                             f"{BACKUP_ACCESS_KEY_CONFIG} and {BACKUP_SECRET_KEY_CONFIG})")
+        missing = [s for s in needed_secrets(spec) if s.name not in given]
+        if missing:
+            raise ValueError("the data services need " + ", ".join(
+                f"secrets[{s.name!r}] (secret config {s.config_key}, for {s.needed_by})" for s in missing))
         secrets.update({k: pulumi.Output.secret(v) for k, v in given.items()})
         self.context = context_from_cluster(spec, cluster, args["nodes"], secrets)
         self.pod_mtu = pod_mtu(self.context.mesh_mtu, spec.network.cni, spec.network.encryption)

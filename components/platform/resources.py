@@ -14,6 +14,9 @@ _CORE = {
         name, metadata=o["metadata"], type=o.get("type"), string_data=o.get("stringData"), opts=opts),
     ("apps/v1", "DaemonSet"): lambda name, o, opts: k8s.apps.v1.DaemonSet(
         name, metadata=o["metadata"], spec=o["spec"], opts=opts),
+    ("v1", "ConfigMap"): lambda name, o, opts: k8s.core.v1.ConfigMap(
+        name, metadata=o["metadata"], data=o.get("data"), opts=opts),
+    ("batch/v1", "Job"): lambda name, o, opts: k8s.batch.v1.Job(name, metadata=o["metadata"], spec=o["spec"], opts=opts),
     ("node.k8s.io/v1", "RuntimeClass"): lambda name, o, opts: k8s.node.v1.RuntimeClass(
         name, metadata=o["metadata"], handler=o["handler"], scheduling=o.get("scheduling"), opts=opts),
 }

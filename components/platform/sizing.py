@@ -150,6 +150,9 @@ def group_memory_from_catalog(spec, catalog) -> dict[str, float]:
         it = catalog.instance_type(group.provider, group.instance_type) if group.instance_type and not group.is_existing else None
         if it is not None:
             out[name] = it.memory_gb * 1024
+        elif group.is_existing and group.memory_gb is not None:
+            # Existing hosts: the memory the spec declares (nodeGroups.*.memoryGb).
+            out[name] = group.memory_gb * 1024
     return out
 
 

@@ -8,12 +8,15 @@ from typing import Literal
 
 from pydantic import Field, PrivateAttr, field_validator
 
+from .autoscaler import AutoscalerSpec
 from .base import SpecModel
 from .cost import CostSpec
 from .data import DataServicesSpec
+from .fleet import FleetSpec
 from .kubernetes import KubernetesSpec
 from .network import NetworkSpec
 from .node_groups import NodeGroupSpec
+from .openstack import OpenStackSpec
 from .platform import AddonsSpec, StorageSpec
 from .providers import ProvidersSpec, SshSpec
 
@@ -40,7 +43,13 @@ class ClusterSpec(SpecModel):
     addons: AddonsSpec = Field(default_factory=AddonsSpec)
     # Geo-replicated PostgreSQL, object storage and search (components/data/).
     data_services: DataServicesSpec = Field(default_factory=DataServicesSpec)
+    # OpenStack-Helm on the Rook-Ceph cluster (components/openstack/).
+    openstack: OpenStackSpec = Field(default_factory=OpenStackSpec)
     cost: CostSpec = Field(default_factory=CostSpec)
+    # The cluster-autoscaler of autoscaled groups (components/autoscaling/).
+    autoscaler: AutoscalerSpec = Field(default_factory=AutoscalerSpec)
+    # Hub and spokes of a multi-cluster fleet (components/fleet/, docs/fleet.md).
+    fleet: FleetSpec | None = None
     # Mesh addresses this stack gave its existing hosts before (read from its
     # own outputs, components/topology/history.py), not part of the spec.
     _mesh_history: dict[str, ipaddress.IPv4Address] = PrivateAttr(default_factory=dict)

@@ -3,14 +3,16 @@ S3 object storage and search placed across the spec's regions.
 
 A region here is a node group's ``region`` (the nodes' label
 ``topology.kubernetes.io/region``). What is offered and why (CloudNativePG
-instead of BDR, Rook RGW multisite instead of MinIO, ECK with zone
-awareness instead of Elastic's licensed CCR): ``docs/geo-databases.md``.
+instead of BDR, Rook RGW multisite by default and MinIO only on request,
+ECK with zone awareness instead of Elastic's licensed CCR):
+``docs/geo-databases.md``.
 
 Field rules live on the models; the rules needing the whole spec (regions
-that exist, rook-ceph for the object store) are ``check_data_services``,
-one of the spec's ``RULES``. Backup credentials are never spec: they are the
-secret config keys ``dataBackupS3AccessKey`` / ``dataBackupS3SecretKey``
-(``stacks/program.py`` refuses to start without them when backups are on).
+with workers the data pods may run on, rook-ceph for RGW, cert-manager for
+the Barman Cloud plugin and MinIO's certificates) are ``check_data_services``
+and ``check_data_service_addons``, two of the spec's ``RULES``. Credentials
+are never spec: they are secret config keys (``components/data/secrets.py``;
+``stacks/program.py`` refuses to start without the ones the spec needs).
 """
 
 from __future__ import annotations
@@ -42,8 +44,45 @@ def _distinct(value: list[str]) -> list[str]:
     return value
 
 
+REPELLING = ("NoSchedule", "NoExecute")
+
+
+class TolerationSpec(SpecModel):
+    """A node taint the data pods tolerate (Kubernetes toleration semantics,
+    a key always named): e.g. ``{key: nvidia.com/gpu}`` to run them on GPU
+    workers, as seed 000 did."""
+
+    key: str
+    operator: Literal["Exists", "Equal"] = "Exists"
+    value: str | None = None
+    # None: every effect.
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+
+    @model_validator(mode="after")
+    def _value(self):
+        if self.operator == "Exists" and self.value is not None:
+            raise ValueError("operator Exists takes no value (use operator: Equal with a value)")
+        if self.operator == "Equal" and self.value is None:
+            raise ValueError("operator Equal needs a value")
+        return self
+
+    def tolerates(self, taint: dict) -> bool:
+        if self.key != taint["key"] or (self.effect is not None and self.effect != taint["effect"]):
+            return False
+        return self.operator == "Exists" or self.value == taint.get("value", "")
+
+    def as_k8s(self) -> dict[str, str]:
+        out = {"key": self.key, "operator": self.operator}
+        if self.value is not None:
+            out["value"] = self.value
+        if self.effect is not None:
+            out["effect"] = self.effect
+        return out
+
+
 class PostgresBackupSpec(SpecModel):
-    """Base backups and WAL archive to an S3-compatible bucket (Barman Cloud).
+    """Base backups and WAL archive to an S3-compatible bucket through the
+    Barman Cloud plugin (which needs addons.certManager).
     Credentials: secret config ``dataBackupS3AccessKey`` / ``dataBackupS3SecretKey``."""
 
     enabled: bool = False
@@ -167,15 +206,41 @@ class _RegionalServiceSpec(SpecModel):
         return self
 
 
+class MinioSpec(SpecModel):
+    """One MinIO Tenant per region, joined by MinIO site replication. Root
+    credentials: secret config ``dataMinioRootUser`` / ``dataMinioRootPassword``."""
+
+    # Site replication needs distributed tenants (mc admin replicate); the
+    # operator's examples: "for distributed mode, supply 4 or more" servers.
+    servers_per_region: int = Field(default=4, le=16)
+    volumes_per_server: int = Field(default=1, ge=1, le=8)
+    volume_size: str = "10Gi"
+
+    @field_validator("servers_per_region")
+    @classmethod
+    def _distributed(cls, value: int) -> int:
+        if value < 4:
+            raise ValueError(f"serversPerRegion {value} is too few: MinIO site replication needs distributed "
+                             "tenants of 4 or more servers per region")
+        return value
+
+    @field_validator("volume_size")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        return _quantity(value)
+
+
 class GeoObjectStoreSpec(_RegionalServiceSpec):
-    _needs_regions = "objectStore needs regions (one RGW zone per region, the first the master zone)"
-    # rook-rgw: Ceph RGW multisite through Rook (storage.class rook-ceph).
-    # minio is not offered: its community server is unmaintained (see docs/geo-databases.md).
-    engine: Literal["rook-rgw"] = "rook-rgw"
+    _needs_regions = "objectStore needs regions (one zone or MinIO site per region, the first the master)"
+    # rook-rgw (default): Ceph RGW multisite through Rook (storage.class rook-ceph).
+    # minio: only on explicit request; its community server and operator are
+    # archived upstream (a warning at every plan; docs/geo-databases.md).
+    engine: Literal["rook-rgw", "minio"] = "rook-rgw"
     # regions: one zone per region; the first is the master zone.
     realm: str = "sovereign"
     zone_group: str = "sovereign"
     gateways_per_region: int = Field(default=1, ge=1, le=5)
+    minio: MinioSpec = Field(default_factory=MinioSpec)
 
     @field_validator("realm", "zone_group")
     @classmethod
@@ -208,6 +273,8 @@ class GeoSearchSpec(_RegionalServiceSpec):
 class DataServicesSpec(SpecModel):
     # Namespace of every data service object.
     namespace: str = "data"
+    # Node taints the data pods tolerate (the regions' tainted workers become eligible).
+    tolerations: list[TolerationSpec] = Field(default_factory=list)
     postgres: GeoPostgresSpec = Field(default_factory=GeoPostgresSpec)
     object_store: GeoObjectStoreSpec = Field(default_factory=GeoObjectStoreSpec)
     search: GeoSearchSpec = Field(default_factory=GeoSearchSpec)
@@ -224,33 +291,50 @@ class DataServicesSpec(SpecModel):
         return self.postgres.enabled or self.object_store.enabled or self.search.enabled
 
 
-# -- the cross-field rule ----------------------------------------------------
+# -- the cross-field rules --------------------------------------------------
 
 DATA = "dataServices"
 
 
 def worker_regions(spec) -> dict[str, list[str]]:
-    """region -> node groups with the worker role there (where data pods run)."""
+    """region -> node groups whose nodes the data pods may run on: the
+    worker role, and every NoSchedule/NoExecute taint (the implicit GPU
+    taint included) tolerated by ``dataServices.tolerations``."""
+    from components.topology.plan import node_taints  # topology builds on the spec package
+
+    tolerations = spec.data_services.tolerations
     out: dict[str, list[str]] = {}
     for name, g in spec.node_groups.items():
-        if "worker" in g.roles:
+        repelling = [t for t in node_taints(g) if t["effect"] in REPELLING]
+        if "worker" in g.roles and all(any(tol.tolerates(t) for tol in tolerations) for t in repelling):
             out.setdefault(g.region or "on-prem", []).append(name)
     return out
 
 
-@reads(DATA, "storage", "nodeGroups.*.region", "nodeGroups.*.roles", "nodeGroups.*.provider")
+def _tainted_workers(spec, region: str) -> list[str]:
+    return [n for n, g in spec.node_groups.items() if "worker" in g.roles and (g.region or "on-prem") == region]
+
+
+@reads(DATA, "storage", "nodeGroups.*.region", "nodeGroups.*.roles", "nodeGroups.*.provider",
+       "nodeGroups.*.taints", "nodeGroups.*.gpus")
 def check_data_services(spec, catalog=None) -> Iterable[SpecIssue]:
-    """Every region named has worker nodes; the synchronous region is a
-    replica region; the object store has Rook-Ceph to run on."""
+    """Every region named has workers the data pods may run on; the
+    synchronous region is a replica region; RGW has Rook-Ceph to run on."""
     data = spec.data_services
     regions = worker_regions(spec)
-    known = ", ".join(sorted(regions)) or "none: give a node group the worker role"
+    known = ", ".join(sorted(regions)) or "none: give an untainted node group the worker role"
 
     def region_issue(path: str, region: str):
-        if region not in regions:
-            return SpecIssue(f"{DATA}.{path}", f"region {region!r} has no node group with the worker role",
-                             f"use one of the worker regions ({known}), or add a worker node group in {region!r}")
-        return None
+        if region in regions:
+            return None
+        tainted = _tainted_workers(spec, region)
+        if tainted:
+            return SpecIssue(f"{DATA}.{path}", f"region {region!r} has only tainted workers ({', '.join(tainted)}), "
+                             "which the data pods do not tolerate",
+                             f"add their taints to dataServices.tolerations (e.g. {{key: nvidia.com/gpu}} for GPU "
+                             f"workers), or use one of the regions the data pods may run on ({known})")
+        return SpecIssue(f"{DATA}.{path}", f"region {region!r} has no node group with the worker role",
+                         f"use one of the worker regions ({known}), or add a worker node group in {region!r}")
 
     pg = data.postgres
     if pg.enabled:
@@ -272,21 +356,46 @@ def check_data_services(spec, catalog=None) -> Iterable[SpecIssue]:
     if store.enabled:
         found = [region_issue(f"objectStore.regions.{i}", r) for i, r in enumerate(store.regions)]
         yield from (i for i in found if i)
-        if spec.storage.storage_class != "rook-ceph" or spec.storage.rook_ceph is None:
-            yield SpecIssue(f"{DATA}.objectStore.engine",
-                            f"rook-rgw needs Ceph, but storage.class is {spec.storage.storage_class!r}",
-                            "set storage.class: rook-ceph with storage.rookCeph (OSD groups in every objectStore "
-                            "region), or disable dataServices.objectStore")
-        else:
-            osd_regions = {spec.node_groups[g].region or "on-prem"
-                           for g in spec.storage.rook_ceph.storage_groups if g in spec.node_groups}
-            for i, r in enumerate(store.regions):
-                if r in regions and r not in osd_regions:
-                    yield SpecIssue(f"{DATA}.objectStore.regions.{i}",
-                                    f"region {r!r} holds no Ceph OSDs: its zone's pools would have nowhere to live",
-                                    f"add a storage.rookCeph.groups entry for a node group in {r!r}, "
-                                    "or remove the region")
+        if store.engine == "rook-rgw":
+            yield from _rgw_issues(spec, store, regions)
     search = data.search
     if search.enabled:
         found = [region_issue(f"search.regions.{i}", r) for i, r in enumerate(search.regions)]
         yield from (i for i in found if i)
+
+
+def _rgw_issues(spec, store: GeoObjectStoreSpec, regions: dict[str, list[str]]) -> Iterable[SpecIssue]:
+    if spec.storage.storage_class != "rook-ceph" or spec.storage.rook_ceph is None:
+        yield SpecIssue(f"{DATA}.objectStore.engine",
+                        f"rook-rgw needs Ceph, but storage.class is {spec.storage.storage_class!r}",
+                        "set storage.class: rook-ceph with storage.rookCeph (OSD groups in every objectStore "
+                        "region), or disable dataServices.objectStore")
+        return
+    osd_regions = {spec.node_groups[g].region or "on-prem"
+                   for g in spec.storage.rook_ceph.storage_groups if g in spec.node_groups}
+    for i, r in enumerate(store.regions):
+        if r in regions and r not in osd_regions:
+            yield SpecIssue(f"{DATA}.objectStore.regions.{i}",
+                            f"region {r!r} holds no Ceph OSDs: its zone's pools would have nowhere to live",
+                            f"add a storage.rookCeph.groups entry for a node group in {r!r}, or remove the region")
+
+
+@reads(f"{DATA}.postgres.enabled", f"{DATA}.postgres.backups.enabled", f"{DATA}.objectStore.enabled",
+       f"{DATA}.objectStore.engine", "addons.certManager")
+def check_data_service_addons(spec, catalog=None) -> Iterable[SpecIssue]:
+    """What the data services need from the add-ons: cert-manager for the
+    Barman Cloud plugin (its chart issues the plugin's TLS certificates) and,
+    with a CA issuer, for MinIO's certificates."""
+    data, cm = spec.data_services, spec.addons.cert_manager
+    pg, store = data.postgres, data.object_store
+    if pg.enabled and pg.backups.enabled and not cm.enabled:
+        yield SpecIssue(f"{DATA}.postgres.backups.enabled",
+                        "backups go through the Barman Cloud plugin, whose chart needs cert-manager "
+                        "(it issues the plugin's client and server certificates)",
+                        "set addons.certManager.enabled: true, or dataServices.postgres.backups.enabled: false")
+    if store.enabled and store.engine == "minio" and not (cm.enabled and cm.issuer == "ca"):
+        yield SpecIssue(f"{DATA}.objectStore.engine",
+                        "minio tenants take their TLS certificates (in-cluster service names) from the project's "
+                        "private CA issuer, and addons.certManager "
+                        + ("uses the acme issuer" if cm.enabled else "is disabled"),
+                        "set addons.certManager.enabled: true with issuer: ca, or use engine: rook-rgw")

@@ -17,9 +17,13 @@ class SpecIssue:
     path: str
     message: str
     fix: str = ""
+    source: str = ""
+    """The file(s) the field's value came from, for layered stacks
+    (``stacks/environments.py``); empty for a single stack file."""
 
     def __str__(self) -> str:
-        text = f"{self.path}: {self.message}"
+        where = f" (from {self.source})" if self.source else ""
+        text = f"{self.path}{where}: {self.message}"
         return f"{text} (fix: {self.fix})" if self.fix else text
 
 

@@ -87,6 +87,9 @@ class NodeGroupSpec(SpecModel):
     mesh_block: int | None = Field(default=None, ge=1)
     # Monthly price of one node, for existing hosts or negotiated rates.
     monthly_cost: Decimal | None = Field(default=None, ge=0)
+    # Memory of each machine of an existing group, in GB (the catalog knows
+    # cloud instance types): sizes the per-node memory tables and checks.
+    memory_gb: float | None = Field(default=None, gt=0, le=4096)
     # Attach the nodes to the provider's private network (hetzner, scaleway:
     # one per region); mesh peers on the same network dial it instead of the
     # public addresses. Rejected where no private network is created.
@@ -127,6 +130,13 @@ class NodeGroupSpec(SpecModel):
         if self.on_prem and not self.is_existing:
             raise ValueError(f"onPrem: a {self.provider} group runs in the provider's data centre; "
                              "only provider 'existing' machines can be on-prem")
+        return self
+
+    @model_validator(mode="after")
+    def _memory(self):
+        if self.memory_gb is not None and not self.is_existing:
+            raise ValueError(f"memoryGb: the catalog gives the memory of {self.provider} instance types; "
+                             "memoryGb is for existing hosts only")
         return self
 
     @property

@@ -13,7 +13,10 @@ from components.topology.plan import group_ranges, plan_nodes
 
 from .platform import check_storage
 from .storage import check_rook_ceph
-from .data import check_data_services
+from .data import check_data_service_addons, check_data_services
+from .autoscaler import check_autoscaling
+from .fleet import check_fleet
+from .openstack import check_openstack
 from .cluster import ClusterSpec
 from .errors import SpecIssue
 from .inputs import reads
@@ -340,5 +343,5 @@ def _one_of(choices) -> str:
 RULES: tuple[Rule, ...] = (
     check_cidrs, check_private_networks, check_control_plane, check_etcd_snapshot_schedule, check_groups,
     check_names_and_addresses, check_kube_proxy, check_storage, check_rook_ceph,
-    check_data_services,
+    check_data_services, check_data_service_addons, check_autoscaling, check_fleet, check_openstack,
 )

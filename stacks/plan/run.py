@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from components.cost import estimate_cost, format_cost_table, lines_from_node_groups
-from components.spec import ClusterSpec, catalog_for, parse_cluster_spec
+from components.spec import ClusterSpec, SpecError, catalog_for, parse_cluster_spec
 
 from ..config import CLUSTER_KEY, PROJECT, SSH_PRIVATE_KEY, as_runtime_config, read_stack_file
 from .fake_cloud import FakeCloud
@@ -18,10 +18,23 @@ PLAN_SSH_KEY_PLACEHOLDER = "-----PLAN PLACEHOLDER, NOT A KEY-----"
 
 def load_spec(stack_file: Path) -> tuple[ClusterSpec, object]:
     """The stack file's validated spec and its price catalog (raises SpecError with every issue)."""
-    config = read_stack_file(stack_file)
-    data = config.get(f"{PROJECT}:{CLUSTER_KEY}", config.get(CLUSTER_KEY))
-    catalog = catalog_for(data)
-    return parse_cluster_spec(data, catalog=catalog), catalog
+    composed = composed_spec(read_stack_file(stack_file), stack_file.name)
+    try:
+        catalog = catalog_for(composed.data)
+        return parse_cluster_spec(composed.data, catalog=catalog), catalog
+    except SpecError as err:
+        raise composed.explain(err) from None
+
+
+def composed_spec(config: dict, stack_label: str):
+    """The cluster object of stack-file ``config``: its base files
+    (``clusterBase``) merged with its own ``cluster`` (stacks/environments.py)."""
+    from ..environments import BASE_KEY, base_paths, compose
+
+    def value(key: str):
+        return config.get(f"{PROJECT}:{key}", config.get(key))
+
+    return compose(value(CLUSTER_KEY), base_paths(value(BASE_KEY)), stack_label=stack_label)
 
 
 def run_stack_file(stack: str, stack_file: Path, *, cloud: FakeCloud | None = None) -> ProgramRun:

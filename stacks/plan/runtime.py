@@ -43,6 +43,8 @@ class Registered:
     protect: bool = False
     shown_inputs: dict[str, Any] = field(default_factory=dict)
     """``inputs`` with every secret value replaced by "[secret]" (what the plan prints)."""
+    read: bool = False
+    """Read, not managed (``ReadResource``: a ``StackReference``, a ``.get``): the engine's step is a read."""
 
     def script(self, step: str) -> str | None:
         """The node script of a remote command's ``create``/``update``/``delete``,
@@ -109,6 +111,16 @@ class RecordingMonitor(mocks.MockMonitor):
             protect=bool(request.protect),
             shown_inputs=mask_secrets(raw),
         )
+        return response
+
+    def ReadResource(self, request):
+        response = super().ReadResource(request)
+        raw = rpc.deserialize_properties(request.properties)
+        state = self.resources[response.urn].state
+        self.registered[response.urn] = Registered(
+            urn=response.urn, type=request.type, name=request.name, custom=True, parent_urn=request.parent,
+            inputs=unwrap_secrets(raw), dependencies=list(request.dependencies), secret_paths=secret_paths(raw),
+            outputs=unwrap_secrets(dict(state)), id=request.id, shown_inputs=mask_secrets(raw), read=True)
         return response
 
 

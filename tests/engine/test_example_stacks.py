@@ -16,7 +16,9 @@ from tests.engine.pulumi_cli import stand_in_plugins
 from tests.stack_runner import EXAMPLE_STACKS, example_spec, run_spec_with_secrets
 
 DEPLOY_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nZGVwbG95IGtleSBvZiB0aGUgdGVzdHM=\n-----END OPENSSH PRIVATE KEY-----"
-SECRETS = {"gitopsRepoSshKey": DEPLOY_KEY, "etcdS3AccessKey": "AKIAENGINETESTS", "etcdS3SecretKey": "engine/secret"}
+# prod backs its PostgreSQL up to S3 (dataServices.postgres.backups).
+SECRETS = {"gitopsRepoSshKey": DEPLOY_KEY, "etcdS3AccessKey": "AKIAENGINETESTS", "etcdS3SecretKey": "engine/secret",
+           "dataBackupS3AccessKey": "AKIAENGINEBACKUP", "dataBackupS3SecretKey": "engine/backup-secret"}
 
 
 @pytest.fixture(scope="module")

@@ -34,11 +34,11 @@ def run_platform(spec_dict: dict, **cluster_overrides):
         cluster = dataclasses.replace(build_cluster(spec, cloud), **cluster_overrides)
         # A stand-in deploy key: the program reads it from secret config.
         key = pulumi.Output.secret(TEST_DEPLOY_KEY) if needs_ssh_key(spec.addons.gitops) else None
-        from components.data.plan import needs_backup_credentials
+        from components.data.secrets import needed_secrets
 
-        s3 = (pulumi.Output.secret("TEST-ACCESS"), pulumi.Output.secret("TEST-SECRET")) \
-            if needs_backup_credentials(spec) else None
-        platform = build_platform(spec, cluster, cloud.nodes, gitops_repo_ssh_key=key, data_backup_s3_credentials=s3)
+        # Stand-ins for the data services' secret config (TEST-<config key>).
+        data_secrets = {s.name: pulumi.Output.secret(f"TEST-{s.config_key}") for s in needed_secrets(spec)}
+        platform = build_platform(spec, cluster, cloud.nodes, gitops_repo_ssh_key=key, data_secrets=data_secrets)
         pulumi.export("podMtu", platform.pod_mtu)
         pulumi.export("meshMtu", cloud.mesh.mtu)
         pulumi.export("installed", platform.installed)

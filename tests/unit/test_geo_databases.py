@@ -9,7 +9,7 @@ import json
 import pulumi
 import pytest
 
-from components.data.plan import pg_roles
+from components.data.postgres import pg_roles
 from components.spec import parse_cluster_spec
 from tests.stack_runner import run_spec, run_spec_with_secrets, spec_issues
 from tests.unit.test_rook_ceph import stretch_spec, three_region_spec
@@ -23,6 +23,7 @@ def three_region_geo_spec() -> dict:
     """fsn1 primary, nbg1 synchronous, hel1 asynchronous; RGW and search in all three; backups; monitoring."""
     spec = three_region_spec()
     spec["addons"]["monitoring"] = {"enabled": True}
+    spec["addons"]["certManager"] = {"enabled": True}  # the Barman Cloud plugin's certificates
     spec["dataServices"] = {
         "postgres": {"enabled": True, "primaryRegion": "fsn1", "replicaRegions": ["nbg1", "hel1"],
                      "synchronousRegion": "nbg1", "instances": 2,
@@ -121,15 +122,40 @@ def test_replicas_are_created_after_the_primary_and_bootstrap_is_never_rewritten
     assert all(r.ignore_changes == ["spec.bootstrap"] for r in by_name.values())
 
 
-def test_backups_go_to_s3_with_credentials_from_a_secret(three):
-    for c in _objects(three, "Cluster").values():
-        store = c["spec"]["backup"]["barmanObjectStore"]
-        assert store["destinationPath"] == "s3://geo-backups/pg"
-        assert store["endpointURL"] == "https://s3.example.org"
-        assert store["s3Credentials"]["accessKeyId"] == {"name": "geo-pg-backup-s3", "key": "ACCESS_KEY_ID"}
+def test_backups_go_through_the_barman_cloud_plugin_to_one_object_store(three):
+    (store,) = _objects(three, "ObjectStore").values()
+    assert store["apiVersion"] == "barmancloud.cnpg.io/v1" and store["metadata"]["name"] == "geo-pg-backup"
+    config = store["spec"]["configuration"]
+    assert config["destinationPath"] == "s3://geo-backups/pg"
+    assert config["endpointURL"] == "https://s3.example.org"
+    assert config["s3Credentials"]["accessKeyId"] == {"name": "geo-pg-backup-s3", "key": "ACCESS_KEY_ID"}
+    assert store["spec"]["retentionPolicy"] == "30d"
+    for name, c in _objects(three, "Cluster").items():
+        assert "backup" not in c["spec"]  # not the in-tree barmanObjectStore (deprecated since 1.26)
+        assert c["spec"]["plugins"] == [{"name": "barman-cloud.cloudnative-pg.io", "isWALArchiver": True,
+                                         "parameters": {"barmanObjectName": "geo-pg-backup"}}]
+        # Every region's archive is readable by the others (each under its own server name).
+        archives = {e["name"]: e["plugin"]["parameters"] for e in c["spec"]["externalClusters"]}
+        assert archives == {n: {"barmanObjectName": "geo-pg-backup", "serverName": n}
+                            for n in ("geo-pg-fsn1", "geo-pg-nbg1", "geo-pg-hel1")}
     (scheduled,) = _objects(three, "ScheduledBackup").values()
     assert scheduled["spec"]["cluster"] == {"name": "geo-pg-fsn1"}
-    assert scheduled["spec"]["method"] == "barmanObjectStore"
+    assert scheduled["spec"]["method"] == "plugin"
+    assert scheduled["spec"]["pluginConfiguration"] == {"name": "barman-cloud.cloudnative-pg.io"}
+
+
+def test_the_plugin_is_pinned_in_the_operator_namespace_after_cnpg_and_cert_manager(three):
+    releases = {r.inputs["name"]: r for r in three.of_type("kubernetes:helm.sh/v3:Release")}
+    plugin = releases["plugin-barman-cloud"]
+    assert (plugin.inputs["chart"], plugin.inputs["version"], plugin.inputs["namespace"],
+            plugin.inputs["repositoryOpts"]["repo"]) == (
+        "plugin-barman-cloud", "0.4.0", "cnpg-system", "https://cloudnative-pg.github.io/charts")
+    assert releases["cloudnative-pg"].urn in plugin.dependencies
+    assert releases["cert-manager"].urn in plugin.dependencies
+    (store,) = three.of_type("kubernetes:barmancloud.cnpg.io/v1:ObjectStore")
+    assert plugin.urn in store.dependencies
+    # The instance pods' sidecar reads the store when it starts.
+    assert all(store.urn in c.dependencies for c in three.of_type(CLUSTER))
 
 
 def test_backup_credentials_are_secret_and_never_plain(three):
@@ -147,6 +173,10 @@ def test_lag_alert_on_cnpg_replication_lag_with_monitoring(three, two):
     (rule,) = _objects(three, "PrometheusRule").get("geo-pg-lag", {}).get("spec", {}).get("groups", [])
     lag = next(r for r in rule["rules"] if r["alert"] == "GeoPostgresReplicationLag")
     assert "cnpg_pg_replication_lag" in lag["expr"] and lag["expr"].endswith("> 7")
+    # A primary reports is_wal_receiver_up 0 (CloudNativePG's docs show it): only instances in recovery may alert.
+    streaming = next(r for r in rule["rules"] if r["alert"] == "GeoPostgresReplicaNotStreaming")
+    assert streaming["expr"].startswith('(cnpg_pg_replication_in_recovery{namespace="data"} == 1) and on ')
+    assert 'cnpg_pg_replication_is_wal_receiver_up{namespace="data"} == 0' in streaming["expr"]
     assert _objects(three, "PodMonitor")["geo-pg"]["spec"]["podMetricsEndpoints"] == [{"port": "metrics"}]
     assert "geo-pg-lag" not in _objects(two, "PrometheusRule")
 
@@ -244,7 +274,7 @@ def test_search_one_node_set_per_region_with_forced_awareness(two):
         assert s["config"]["cluster.routing.allocation.awareness.force.region.values"] == "fsn1,nbg1"
         assert _pinned_region(s["podTemplate"]["spec"]["affinity"]["nodeAffinity"]) == [region]
     (eck,) = [r for r in two.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["name"] == "eck-operator"]
-    assert eck.inputs["version"] == "3.3.0" and eck.inputs["values"]["managedNamespaces"] == ["data"]
+    assert eck.inputs["version"] == "3.3.2" and eck.inputs["values"]["managedNamespaces"] == ["data"]
 
 
 def test_everything_is_under_the_geo_databases_component(three):
@@ -286,10 +316,18 @@ def test_object_store_region_without_osds_is_refused():
     assert "holds no Ceph OSDs" in spec_issues(spec)["cluster.dataServices.objectStore.regions.1"]
 
 
-def test_minio_is_not_an_engine():
+def test_an_unknown_engine_names_both_choices():
     spec = two_region_geo_spec()
-    spec["dataServices"]["objectStore"]["engine"] = "minio"
-    assert "rook-rgw" in spec_issues(spec)["cluster.dataServices.objectStore.engine"]
+    spec["dataServices"]["objectStore"]["engine"] = "seaweedfs"
+    issue = spec_issues(spec)["cluster.dataServices.objectStore.engine"]
+    assert "rook-rgw" in issue and "minio" in issue
+
+
+def test_backups_need_cert_manager_for_the_plugin():
+    spec = three_region_geo_spec()
+    del spec["addons"]["certManager"]
+    issue = spec_issues(spec)["cluster.dataServices.postgres.backups.enabled"]
+    assert "Barman Cloud plugin" in issue and "addons.certManager.enabled: true" in issue
 
 
 def test_backups_without_secret_config_create_nothing():
@@ -297,3 +335,137 @@ def test_backups_without_secret_config_create_nothing():
         run_spec_with_secrets(three_region_geo_spec(), stack="tri", dataBackupS3AccessKey=ACCESS)
     assert caught.value.registered_resources == []
     assert "dataBackupS3SecretKey" in str(caught.value)
+    assert "dataServices.postgres.backups" in str(caught.value)
+
+
+# -- the ObjectStore model (no CRD schema in shared/crd-schemas) ----------------
+
+def _object_store(run) -> dict:
+    (store,) = _objects(run, "ObjectStore").values()
+    return {k: v for k, v in store.items() if v is not None}
+
+
+def test_object_store_model_catches_what_the_crd_would_refuse(three):
+    from pydantic import ValidationError
+
+    from components.data.barman_cloud import validate
+
+    good = _object_store(three)
+    validate(good)
+    for path, value, match in (
+            (("spec", "configuration", "serverName"), "geo-pg", "serverName"),  # the CRD's XValidation
+            (("spec", "retentionPolicy"), "30 days", "retentionPolicy"),
+            (("spec", "configuration", "wal", "compresion"), "gzip", "compresion"),  # a typo
+            (("spec", "configuration", "wal", "compression"), "zip", "compression")):
+        bad = json.loads(json.dumps(good))
+        target = bad
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+        with pytest.raises(ValidationError, match=match):
+            validate(bad)
+
+
+def test_object_store_configuration_is_the_clusters_barman_object_store_type(three):
+    """Barman Cloud's BarmanObjectStoreConfiguration is also CloudNativePG's
+    in-tree backup.barmanObjectStore: the Cluster CRD's schema of it checks
+    the ObjectStore's configuration."""
+    import jsonschema
+
+    from tests.unit.platform_support import load_crd_schema
+    from tests.unit.test_schema_platform_objects import require_crd_schemas
+
+    require_crd_schemas()
+    schema = load_crd_schema("postgresql.cnpg.io/v1", "Cluster")["properties"]["spec"]["properties"]["backup"][
+        "properties"]["barmanObjectStore"]
+    jsonschema.validate(_object_store(three)["spec"]["configuration"], schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**_object_store(three)["spec"]["configuration"], "data": {"compression": "xz"}}, schema)
+
+
+def test_clusters_name_the_plugin_as_the_cluster_crd_defines_it(three):
+    """spec.plugins exists in the Cluster CRD of the schema set (CloudNativePG >= 1.26)."""
+    from tests.unit.test_schema_platform_objects import require_crd_schemas, validate_object
+
+    require_crd_schemas()
+    cluster = dict(next(iter(_objects(three, "Cluster").values())))
+    validate_object({k: v for k, v in cluster.items() if v is not None}, "1.31.4")
+    broken = json.loads(json.dumps({k: v for k, v in cluster.items() if v is not None}))
+    broken["spec"]["plugins"][0]["isWalArchiver"] = True  # misspelt
+    import jsonschema
+
+    with pytest.raises(jsonschema.ValidationError, match="isWalArchiver"):
+        validate_object(broken, "1.31.4")
+
+
+# -- tolerations: data pods on tainted (GPU) workers -----------------------------
+
+TAINT = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
+
+
+def _tainted_region_spec() -> dict:
+    """two_region_geo_spec with the nbg workers (the primary region's) tainted
+    (prod's GPU workers, with the implicit nvidia.com/gpu taint, are below)."""
+    spec = two_region_geo_spec()
+    spec["nodeGroups"]["nbg"]["taints"] = [TAINT]
+    spec["dataServices"]["objectStore"]["enabled"] = False
+    return spec
+
+
+def test_a_region_of_tainted_workers_is_refused_naming_the_toleration():
+    spec = _tainted_region_spec()
+    issue = spec_issues(spec)["cluster.dataServices.postgres.primaryRegion"]
+    assert "only tainted workers (nbg)" in issue and "dataServices.tolerations" in issue
+
+
+def test_tolerated_taints_place_the_data_pods_on_those_workers():
+    spec = _tainted_region_spec()
+    spec["dataServices"]["tolerations"] = [{"key": "dedicated", "effect": "NoSchedule"}]
+    run = run_spec(spec, stack="stretch")
+    wanted = [{"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}]
+    for c in _objects(run, "Cluster").values():
+        assert c["spec"]["affinity"]["tolerations"] == wanted
+    (es,) = _objects(run, "Elasticsearch").values()
+    assert all(s["podTemplate"]["spec"]["tolerations"] == wanted for s in es["spec"]["nodeSets"])
+
+
+def test_a_toleration_must_match_the_taint_value_and_effect():
+    spec = _tainted_region_spec()
+    spec["dataServices"]["tolerations"] = [{"key": "dedicated", "operator": "Equal", "value": "cpu"}]
+    assert "only tainted workers" in spec_issues(spec)["cluster.dataServices.postgres.primaryRegion"]
+    spec["dataServices"]["tolerations"] = [{"key": "dedicated", "effect": "NoExecute"}]
+    assert "only tainted workers" in spec_issues(spec)["cluster.dataServices.postgres.primaryRegion"]
+    spec["dataServices"]["tolerations"] = [{"key": "dedicated", "operator": "Equal", "value": "gpu"}]
+    parse_cluster_spec(spec)  # the value matches: valid
+    spec["dataServices"]["tolerations"] = [{"key": "dedicated", "value": "gpu"}]
+    assert "operator Exists takes no value" in spec_issues(spec)["cluster.dataServices.tolerations.0"]
+
+
+# -- the example stack prod: seed 000's databases on its GPU workers -------------
+
+def test_prod_runs_postgres_in_three_regions_and_search_in_two_on_the_gpu_workers():
+    from components.platform.context import context_from_spec
+    from components.platform.plan import platform_plans
+    from components.platform.sizing import requests_per_node
+    from tests.stack_runner import example_spec
+
+    spec = example_spec("prod")
+    run = run_spec_with_secrets(spec, stack="prod", dataBackupS3AccessKey=ACCESS, dataBackupS3SecretKey=SECRET)
+    clusters = _objects(run, "Cluster")
+    assert {n for n in clusters if n.startswith("geo-pg-")} == {"geo-pg-fr-par-2", "geo-pg-gra11", "geo-pg-houston"}
+    assert clusters["geo-pg-fr-par-2"]["spec"]["postgresql"]["synchronous"]["standbyNamesPre"] == ["geo-pg-gra11"]
+    assert _object_store(run)["spec"]["configuration"]["endpointURL"] == "https://s3.fr-par.scw.cloud"
+    (es,) = _objects(run, "Elasticsearch").values()
+    assert [s["name"] for s in es["spec"]["nodeSets"]] == ["fr-par-2", "gra11"]
+    # The per-node sum counts them where they run: the GPU workers, not the on-prem one.
+    ctx = context_from_spec(parse_cluster_spec(spec))
+    rows = {r.node: r.workloads for r in requests_per_node(ctx, platform_plans(ctx))}
+    assert "geo-pg-houston" in rows["gpu-houston-1"] and "geo-pg-fr-par-2" in rows["gpu-paris-1"]
+    # The GPU workers carry the implicit nvidia.com/gpu taint: prod's toleration is what lets them in.
+    assert clusters["geo-pg-houston"]["spec"]["affinity"]["tolerations"] == [
+        {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    untolerated = example_spec("prod")
+    del untolerated["dataServices"]["tolerations"]
+    assert "only tainted workers (gpu-houston)" in spec_issues(untolerated)[
+        "cluster.dataServices.postgres.replicaRegions.1"]
+    assert not any(w.startswith("geo-pg") for w in rows["onprem-paris-1"])

@@ -30,10 +30,12 @@ def _chart(run, name):
 
 
 def test_each_stack_installs_what_its_seed_describes(prod, budget, dev):
-    # kubeadm has no StorageClass: prod gets the local-path provisioner; Keycloak its PostgreSQL operator.
+    # kubeadm has no StorageClass: prod gets the local-path provisioner; Keycloak its PostgreSQL operator;
+    # its dataServices (seed 000's geo-replicated stack) the Barman Cloud plugin (PostgreSQL backups) and
+    # ECK (search).
     assert set(releases(prod)) == {"tigera-operator", "local-path-provisioner", "cert-manager", "ingress-nginx",
                                    "kube-prometheus-stack", "goldpinger", "vault", "cloudnative-pg", "keycloakx",
-                                   "nvidia-device-plugin"}
+                                   "nvidia-device-plugin", "plugin-barman-cloud", "eck-operator"}
     assert set(releases(budget)) == {"cilium", "cert-manager", "ingress-nginx", "argo-cd", "vault"}
     assert set(releases(dev)) == {"cilium"}
 
@@ -57,6 +59,9 @@ PINNED = {
     "vault": ("vault", "https://helm.releases.hashicorp.com", "0.30.1", "vault"),
     "keycloakx": ("keycloakx", "https://codecentric.github.io/helm-charts", "7.1.1", "keycloak"),
     "cloudnative-pg": ("cloudnative-pg", "https://cloudnative-pg.github.io/charts", "0.26.0", "cnpg-system"),
+    # prod's dataServices: backups through the Barman Cloud plugin (chart 0.4.0 = plugin v0.10.0), ECK search.
+    "plugin-barman-cloud": ("plugin-barman-cloud", "https://cloudnative-pg.github.io/charts", "0.4.0", "cnpg-system"),
+    "eck-operator": ("eck-operator", "https://helm.elastic.co", "3.3.2", "elastic-system"),
     "local-path-provisioner": ("local-path-provisioner", "https://rancher.github.io/local-path-provisioner",
                                "0.0.33", "local-path-storage"),
     "nvidia-device-plugin": ("nvidia-device-plugin", "https://nvidia.github.io/k8s-device-plugin", "0.17.4",

@@ -1,7 +1,8 @@
-"""A version change is refused on the node until rolling upgrades exist
-(issue 11, item 8): the install steps run on every node at once, so a new
-``version`` would upgrade agents before servers and kubelets ahead of the
-API server. The scripts run here in a sandbox with stand-in tools."""
+"""Outside the rolling upgrade a version change is refused on the node: the
+install steps run on every node at once, so a new ``version`` would upgrade
+agents before servers and kubelets ahead of the API server. Only the rolling
+upgrade (components/cluster/upgrade, which runs before them) passes
+UPGRADE=true. The scripts run here in a sandbox with stand-in tools."""
 
 from __future__ import annotations
 
@@ -53,8 +54,8 @@ def k3s_node(tmp_path: Path, *, running: str, configured: bool) -> dict:
     return {"K3S_BIN": str(k3s), "K3S_ETC": str(etc), "K3S_DATA": str(tmp_path / "var-lib-k3s")}
 
 
-def k3s_install(env: dict, version: str) -> subprocess.CompletedProcess:
-    return run_bash(render_script(ROOT / "k3s/scripts/k3s-install.sh", {"K3S_VERSION": version}), env)
+def k3s_install(env: dict, version: str, **params) -> subprocess.CompletedProcess:
+    return run_bash(render_script(ROOT / "k3s/scripts/k3s-install.sh", {"K3S_VERSION": version, **params}), env)
 
 
 def test_k3s_node_of_the_cluster_refuses_another_version_before_touching_anything(sandbox):
@@ -65,8 +66,16 @@ def test_k3s_node_of_the_cluster_refuses_another_version_before_touching_anythin
     assert out.returncode == 1
     assert "this node runs v1.31.4+k3s1 and cluster.version asks for v1.32.1+k3s1" in out.stderr
     assert "set cluster.version back to v1.31.4+k3s1" in out.stderr.lower()
-    assert "components/cluster/k3s/README.md (Upgrading)" in out.stderr
+    assert "components/cluster/upgrade/README.md" in out.stderr
     assert log.read_text() == "" and Path(paths["K3S_BIN"]).read_text() == before
+
+
+def test_k3s_the_rolling_upgrade_may_replace_the_binary_of_a_node_of_the_cluster(sandbox):
+    tmp_path, env, log = sandbox
+    paths = k3s_node(tmp_path, running="v1.31.4+k3s1", configured=True)
+    out = k3s_install({**env, **paths}, "v1.32.1+k3s1", UPGRADE=True)
+    assert "refusing" not in out.stderr
+    assert "v1.32.1%2Bk3s1/k3s" in log.read_text()  # the download of the new release started
 
 
 def test_k3s_same_version_changes_nothing(sandbox):
@@ -100,10 +109,10 @@ def kubeadm_node(tmp_path: Path, *, kubelet: str, joined: bool) -> dict:
     return {"KUBE_DIR": str(kube), "SYSTEMD_DIR": str(systemd), "APT_ETC": str(tmp_path / "etc-apt")}
 
 
-def packages(env: dict, version: str) -> subprocess.CompletedProcess:
+def packages(env: dict, version: str, **params) -> subprocess.CompletedProcess:
     major, minor, _ = version.split(".")
     return run_bash(render_script(ROOT / "kubeadm/scripts/kubeadm-packages.sh",
-                                  {"K8S_VERSION": version, "K8S_MINOR": f"v{major}.{minor}"}), env)
+                                  {"K8S_VERSION": version, "K8S_MINOR": f"v{major}.{minor}", **params}), env)
 
 
 def test_joined_kubeadm_node_refuses_another_version_before_touching_anything(sandbox):
@@ -113,8 +122,25 @@ def test_joined_kubeadm_node_refuses_another_version_before_touching_anything(sa
     assert out.returncode == 1
     assert "this node runs kubelet 1.31.4-1.1 and cluster.version asks for 1.32.1-1.1" in out.stderr
     assert "Set cluster.version back to 1.31.4" in out.stderr
-    assert "components/cluster/kubeadm/README.md (Upgrading)" in out.stderr
+    assert "components/cluster/upgrade/README.md" in out.stderr
     assert log.read_text() == ""  # no apt, no hold change, no restart
+
+
+def test_joined_kubeadm_node_upgrades_only_the_packages_the_rolling_upgrade_asks_for(sandbox):
+    tmp_path, env, log = sandbox
+    paths = kubeadm_node(tmp_path, kubelet="1.31.4-1.1", joined=True)
+    # pkgs.k8s.io answers; apt records what it is asked to install.
+    tool(tmp_path / "bin", "curl", 'echo "-----BEGIN PGP PUBLIC KEY BLOCK-----"\n')
+    for name in ("apt-get", "apt-mark"):
+        tool(tmp_path / "bin", name, f'echo "{name} $*" >> "$FAKE_LOG"\n')
+    out = packages({**env, **paths}, "1.32.1", UPGRADE=True, PACKAGES="kubeadm")
+    assert "refusing" not in out.stderr
+    installs = [line for line in log.read_text().splitlines() if line.startswith("apt-get install")]
+    assert installs and installs[-1].endswith("containerd kubeadm=1.32.1-1.1"), installs
+    assert (Path(paths["APT_ETC"]) / "sources.list.d/kubernetes.list").read_text().strip().endswith(
+        "core:/stable:/v1.32/deb/ /")
+    # The stand-in dpkg still reports no kubeadm 1.32.1: the script says so rather than going on.
+    assert out.returncode == 1 and "kubeadm 1.32.1-1.1 is not installed" in out.stderr
 
 
 def test_a_fresh_kubeadm_node_installs_the_version_of_the_spec(sandbox):

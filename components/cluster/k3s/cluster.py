@@ -19,6 +19,8 @@ from ..common.local_lb import api_load_balancers
 from ..common.placement import placement_commands
 from ..common.secrets import k3s_token, stdin_secrets
 from ..contract import KubernetesCluster
+from ..upgrade import NodeUpgrade, rolling_upgrade
+from ..upgrade.chain import SCRIPTS as UPGRADE_SCRIPTS
 from .flags import K3S_BIN, KUBECONFIG, K3sSettings, agent_flags, config_yaml, server_flags
 
 SCRIPTS = Path(__file__).parent / "scripts"
@@ -54,6 +56,9 @@ class K3sCluster(pulumi.ComponentResource):
     placements: dict[str, command.remote.Command]
     """Per node, on the first server: its labels and taints, set in place
     (K3s applies --node-taint at registration only, and never removes a label)."""
+    upgrades: dict[str, NodeUpgrade]
+    """Per node: its step of the rolling upgrade (servers first, one node at
+    a time), which its install waits for (components/cluster/upgrade)."""
 
     def __init__(self, name: str, args: K3sClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("sovereign:cluster:K3sCluster", name, {}, opts)
@@ -75,13 +80,23 @@ class K3sCluster(pulumi.ComponentResource):
         # an anonymous /readyz answers 401 whatever the server's state.
         lbs = api_load_balancers(name, nodes, servers, health_check="tcp", airgap=airgap.enabled,
                                  artifacts_dir=airgap.artifacts_dir, after=after, parent=self)
-        install_script = render_script(SCRIPTS / "k3s-install.sh", {
-            "K3S_VERSION": settings.version, "AIRGAP": airgap.enabled, "ARTIFACTS_DIR": airgap.artifacts_dir,
-        })
+        install_params = {"K3S_VERSION": settings.version, "AIRGAP": airgap.enabled,
+                          "ARTIFACTS_DIR": airgap.artifacts_dir}
+        install_script = render_script(SCRIPTS / "k3s-install.sh", install_params)
+        # A version change: every node upgraded in place, one at a time,
+        # before its install step (which then finds the version installed).
+        upgrade_install = render_script(SCRIPTS / "k3s-install.sh", {**install_params, "UPGRADE": True})
+        self.upgrades = rolling_upgrade(
+            name, first, nodes, target=settings.version, kubectl=f"{K3S_BIN} kubectl", kubeconfig=KUBECONFIG,
+            node_script=lambda n: render_script(UPGRADE_SCRIPTS / "k3s-upgrade.sh", {
+                "K3S_VERSION": settings.version, "K3S_ROLE": "server" if n.is_control_plane else "agent",
+                "INSTALL_SCRIPT": upgrade_install}),
+            after=after, parent=self)
         installs = {
             n.name: node_command(
                 f"{name}-{n.name}-k3s-install", n.ssh, create=install_script, update=install_script,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=after.get(n.name, [])),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[*after.get(n.name, []),
+                                                                     self.upgrades[n.name].uncordon]),
             )
             for n in nodes
         }

@@ -23,6 +23,8 @@ from ..common.placement import placement_commands
 from ..common.secrets import bootstrap_token, certificate_key, stdin_secrets
 from ..contract import KubernetesCluster
 from ..etcd.snapshots import etcd_snapshot_commands
+from ..upgrade import NodeUpgrade, rolling_upgrade
+from ..upgrade.chain import SCRIPTS as UPGRADE_SCRIPTS
 from .config import (
     ADMIN_KUBECONFIG,
     INIT_CONFIG_FILE,
@@ -82,6 +84,10 @@ class KubeadmCluster(pulumi.ComponentResource):
     """Per node, on the first control plane: its labels and taints, set in place."""
     etcd_snapshots: dict[str, command.remote.Command]
     """Stacked etcd: every control plane's snapshot schedule."""
+    upgrades: dict[str, NodeUpgrade]
+    """Per Kubernetes node: its step of the rolling upgrade (control planes
+    first, one node at a time), which its packages step waits for
+    (components/cluster/upgrade)."""
 
     def __init__(self, name: str, args: KubeadmClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("sovereign:cluster:KubeadmCluster", name, {}, opts)
@@ -115,15 +121,27 @@ class KubeadmCluster(pulumi.ComponentResource):
         # pod probes (httpGet /livez, /readyz) need it too.
         lbs = api_load_balancers(name, nodes, control_planes, health_check="readyz", airgap=airgap.enabled,
                                  artifacts_dir=airgap.artifacts_dir, after=after, parent=self)
-        packages_script = render_script(SCRIPTS / "kubeadm-packages.sh", {
+        packages_params = {
             "K8S_VERSION": "{}.{}.{}".format(*settings.version), "K8S_MINOR": settings.minor,
             "AIRGAP": airgap.enabled, "ARTIFACTS_DIR": airgap.artifacts_dir,
-        })
+        }
+        packages_script = render_script(SCRIPTS / "kubeadm-packages.sh", packages_params)
+        # A version change: kubeadm's upgrade on every node, one at a time,
+        # before its packages step (which then finds the version installed).
+        upgrade_packages = render_script(SCRIPTS / "kubeadm-packages.sh", {**packages_params, "UPGRADE": True})
+        self.upgrades = rolling_upgrade(
+            name, first, nodes, target=settings.kubernetes_version, kubectl="kubectl", kubeconfig=ADMIN_KUBECONFIG,
+            node_script=lambda n: render_script(UPGRADE_SCRIPTS / "kubeadm-upgrade.sh", {
+                "K8S_VERSION": packages_params["K8S_VERSION"],
+                "ROLE": "first" if n is first else "control-plane" if n.is_control_plane else "worker",
+                "PACKAGES_SCRIPT": upgrade_packages, "EXTERNAL_ETCD": etcd is not None}),
+            after=after, parent=self)
         packages = {
             n.name: node_command(
                 f"{name}-{n.name}-k8s-packages", n.ssh,
                 create=packages_script, update=packages_script,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=after.get(n.name, [])),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[*after.get(n.name, []),
+                                                                     self.upgrades[n.name].uncordon]),
             )
             for n in nodes
         }

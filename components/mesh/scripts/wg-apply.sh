@@ -21,6 +21,10 @@
 # own mesh delete takes its interface down, wg-prune.sh (detached) drops it
 # within DEPARTED_GRACE plus 30 s (before the 5-minute handshake alert).
 #
+# Peers of autoscaled nodes (components/autoscaling: mesh-sync.sh) are listed
+# in /etc/wireguard/<if>.dynamic-peers, in the PEERS format: they stay in the
+# live interface (never saved to the config) when this script changes it.
+#
 # The interface is created once; later runs change peers with
 # `wg syncconf` and the MTU with `ip link`, never restarting the tunnel,
 # so traffic keeps flowing while nodes join or leave. Prints one summary
@@ -50,13 +54,18 @@ render_config() {
   # strips it before syncconf): a node that comes back starts its handshakes
   # instead of waiting for peers to notice their sessions went stale.
   printf 'PostUp = %s\n' "$START_HANDSHAKES"
+  render_peers "$PEERS"
+}
+
+# [Peer] sections of PEERS-format lines ($1).
+render_peers() {
   local key endpoint allowed keepalive
   while read -r key endpoint allowed keepalive; do
     [ -n "$key" ] || continue
     printf '\n[Peer]\nPublicKey = %s\nAllowedIPs = %s\n' "$key" "$allowed"
     if [ "$endpoint" != "-" ]; then printf 'Endpoint = %s\n' "$endpoint"; fi
     if [ "$keepalive" != "0" ]; then printf 'PersistentKeepalive = %s\n' "$keepalive"; fi
-  done <<< "$PEERS"
+  done <<< "$1"
 }
 
 # Peers in the live interface but not in PEERS whose last handshake is
@@ -136,7 +145,13 @@ if cmp -s "$new" "$conf" 2>/dev/null; then config_changed=false; fi
 
 if [ "$RELAY" = "true" ]; then enable_forwarding; fi
 
-desired_keys="$(awk 'NF { print $1 }' <<< "$PEERS")"
+dynamic_peers=""
+dynamic_file="/etc/wireguard/${WG_INTERFACE}.dynamic-peers"
+if [ -f "$dynamic_file" ]; then
+  # Keys Pulumi lists itself stay Pulumi's.
+  dynamic_peers="$(awk 'NR == FNR { if (NF) static[$1] = 1; next } NF && !($1 in static)' <(printf '%s\n' "$PEERS") "$dynamic_file")"
+fi
+desired_keys="$(awk 'NF { print $1 }' <<< "$PEERS"$'\n'"$dynamic_peers")"
 departing=0
 if ip link show dev "$WG_INTERFACE" > /dev/null 2>&1; then
   if [ "$config_changed" = "true" ]; then
@@ -146,7 +161,7 @@ if ip link show dev "$WG_INTERFACE" > /dev/null 2>&1; then
     live="${tmpdir}/live.conf"
     kept_peers="$(departing_peers)"
     departing="$(grep -c '^\[Peer\]' <<< "$kept_peers" || true)"
-    printf '%s\n%s\n' "$(cat "$new")" "$kept_peers" > "$live"
+    printf '%s\n%s\n%s\n' "$(cat "$new")" "$(render_peers "$dynamic_peers")" "$kept_peers" > "$live"
     wg syncconf "$WG_INTERFACE" <(wg-quick strip "$live")
     install -m 600 "$new" "$conf"
     changed=true

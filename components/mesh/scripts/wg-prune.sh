@@ -19,6 +19,7 @@ DEPARTED_GRACE="${DEPARTED_GRACE:-180}"
 PRUNE_INTERVAL="${PRUNE_INTERVAL:-30}"
 PRUNE_DEADLINE="${PRUNE_DEADLINE:-3600}"
 conf="/etc/wireguard/${WG_INTERFACE}.conf"
+dynamic="/etc/wireguard/${WG_INTERFACE}.dynamic-peers"
 
 deadline=$(($(date +%s) + PRUNE_DEADLINE))
 while sleep "$PRUNE_INTERVAL"; do
@@ -28,6 +29,8 @@ while sleep "$PRUNE_INTERVAL"; do
   # `wg show dump`: the first line is the interface (its private key): skipped.
   while IFS=$'\t' read -r key _ _ _ handshake _; do
     if grep -qxF "PublicKey = ${key}" "$conf"; then continue; fi
+    # An autoscaled node's peer (components/autoscaling: mesh-sync.sh owns it).
+    if grep -q "^${key} " "$dynamic" 2> /dev/null; then continue; fi
     if [ $((now - handshake)) -ge "$DEPARTED_GRACE" ] || [ "$now" -ge "$deadline" ]; then
       wg set "$WG_INTERFACE" peer "$key" remove
       echo "${WG_INTERFACE}: departed peer ${key} removed"

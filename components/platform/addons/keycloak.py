@@ -55,7 +55,10 @@ def sso_clients(ctx: PlatformContext) -> dict[str, list[str]]:
         out["grafana"] = [f"https://{kc.grafana_host}/login/generic_oauth" if kc.grafana_host else "*"]
     if ctx.addons.gitops.enabled and ctx.addons.gitops.tool == "argocd":
         out["argocd"] = [f"https://{kc.argocd_host}/auth/callback" if kc.argocd_host else "*"]
-    return out
+    # Keystone (openstack.sso, components/openstack/sso.py).
+    from components.openstack.sso import keycloak_clients
+
+    return out | keycloak_clients(ctx.spec)
 
 
 def secret_names(ctx: PlatformContext) -> list[str]:

@@ -9,7 +9,7 @@ values for one fake cloud; the fakes of the server types return them.
 
 from __future__ import annotations
 
-from .registry import INVOKE_FAKES
+from .registry import INVOKE_FAKES, RESOURCE_FAKES
 
 
 def deployed_state(cloud, resource_name: str, **outputs) -> None:
@@ -57,3 +57,22 @@ def read_stack_outputs(cloud, args: dict) -> dict:
 
 
 INVOKE_FAKES["pulumi:pulumi:readStackOutputs"] = read_stack_outputs
+
+
+def stack_reference(cloud, name: str, inputs: dict, raw: dict):
+    """``pulumi:pulumi:StackReference`` as the engine's built-in provider
+    reads it (pkg/resource/deploy/builtins.go, ``readStackReference``): the
+    referenced stack's outputs, only those it has, each secret one still a
+    secret, and ``secretOutputNames`` sorted; an unknown stack is an error.
+    The id is the stack name (the SDK reads the resource by it)."""
+    from ..fake_cloud import SECRET_SIG, SPECIAL_SIG_KEY  # (fake_cloud imports this package)
+
+    stack = inputs.get("name")
+    if stack not in _stacks(cloud):
+        raise Exception(f'unknown stack "{stack}"')  # the DIY backend's words (engine 3.274)
+    outputs, secret = _stacks(cloud)[stack]
+    shown = {k: {SPECIAL_SIG_KEY: SECRET_SIG, "value": v} if k in secret else v for k, v in outputs.items()}
+    return stack, {"name": stack, "outputs": shown, "secretOutputNames": sorted(secret)}
+
+
+RESOURCE_FAKES["pulumi:pulumi:StackReference"] = stack_reference

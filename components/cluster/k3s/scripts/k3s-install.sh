@@ -4,6 +4,9 @@
 # Parameters (environment):
 #   K3S_VERSION    e.g. v1.31.4+k3s1
 #   AIRGAP         true: take everything from ARTIFACTS_DIR/k3s, never the network
+#   UPGRADE        true only from the rolling upgrade (components/cluster/upgrade,
+#                  k3s-upgrade.sh, one node at a time, drained): may replace the
+#                  binary of a node of the cluster
 #   ARTIFACTS_DIR  pre-staged files: k3s/k3s[-arm64], k3s/k3s-airgap-images-<arch>.tar[.zst|.gz]
 #   K3S_BIN, K3S_ETC, K3S_DATA  /usr/local/bin/k3s, /etc/rancher/k3s, /var/lib/rancher/k3s
 #                  (overridden only by the tests)
@@ -14,11 +17,14 @@
 # A node of the cluster (K3s configured on it) that runs another version is
 # refused, before anything is touched: this runs on every node at once, so
 # a version change would upgrade agents before servers and every server
-# together. Upgrades follow components/cluster/k3s/README.md, "Upgrading".
+# together. A version change is the rolling upgrade's, which runs before
+# this step (components/cluster/upgrade/README.md): this step then finds the
+# version installed.
 set -euo pipefail
 
 K3S_VERSION="${K3S_VERSION:?K3S_VERSION is required}"
 AIRGAP="${AIRGAP:-false}"
+UPGRADE="${UPGRADE:-false}"
 ARTIFACTS_DIR="${ARTIFACTS_DIR:-/var/lib/sovereign/airgap}"
 
 bin="${K3S_BIN:-/usr/local/bin/k3s}"
@@ -58,11 +64,13 @@ install_from_github() {
 
 installed="$(installed_version || true)"
 # k3s-node.sh writes config.yaml: a node with one is part of the cluster.
-if [ -n "$installed" ] && [ "$installed" != "$K3S_VERSION" ] && [ -f "${etc}/config.yaml" ]; then
+if [ "$UPGRADE" != "true" ] && [ -n "$installed" ] && [ "$installed" != "$K3S_VERSION" ] \
+  && [ -f "${etc}/config.yaml" ]; then
   echo "k3s: this node runs ${installed} and cluster.version asks for ${K3S_VERSION}: refusing to change" \
     "the version of a running node (every node would change at once, agents before servers). Set" \
-    "cluster.version back to ${installed}, or upgrade one node at a time as components/cluster/k3s/README.md" \
-    "(Upgrading) describes, then set cluster.version to the new version. Nothing was changed." >&2
+    "cluster.version back to ${installed}; a version change runs the rolling upgrade first (its" \
+    "<node>-upgrade steps, components/cluster/upgrade/README.md), which stopped or did not reach this" \
+    "node: see its error above. Nothing was changed." >&2
   exit 1
 fi
 

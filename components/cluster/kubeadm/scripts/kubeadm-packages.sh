@@ -7,6 +7,11 @@
 #   AIRGAP           true: install ARTIFACTS_DIR/kubeadm/*.deb and import
 #                    ARTIFACTS_DIR/kubeadm/images/*.tar, never the network
 #   ARTIFACTS_DIR    pre-staged packages and images
+#   UPGRADE          true only from the rolling upgrade (components/cluster/upgrade,
+#                    kubeadm-upgrade.sh, one node at a time, drained): may change
+#                    the version of a joined node
+#   PACKAGES         which of kubelet kubeadm kubectl to bring to K8S_VERSION
+#                    (default all three; the upgrade does kubeadm first)
 #   KUBE_DIR, APT_ETC, SYSTEMD_DIR  /etc/kubernetes, /etc/apt, /run/systemd/system
 #                    (overridden only by the tests)
 #
@@ -17,7 +22,8 @@
 # A node of the cluster (it has a kubelet.conf) whose kubelet is another
 # version is refused before anything is touched: this runs on every node at
 # once, so a version change would put kubelets ahead of the API server.
-# Upgrades follow components/cluster/kubeadm/README.md, "Upgrading".
+# A version change is the rolling upgrade's, which runs before this step
+# (components/cluster/upgrade/README.md): this step then finds it installed.
 #
 # The repository key is kept ASCII-armored (.asc, read by apt >= 1.4
 # itself): no gpg --dearmor, so no gnupg, which minimal images lack.
@@ -27,18 +33,21 @@ K8S_VERSION="${K8S_VERSION:?K8S_VERSION is required}"
 K8S_MINOR="${K8S_MINOR:?K8S_MINOR is required}"
 AIRGAP="${AIRGAP:-false}"
 ARTIFACTS_DIR="${ARTIFACTS_DIR:-/var/lib/sovereign/airgap}"
+UPGRADE="${UPGRADE:-false}"
+read -ra packages <<< "${PACKAGES:-kubelet kubeadm kubectl}"
 KUBE_DIR="${KUBE_DIR:-/etc/kubernetes}"
 APT_ETC="${APT_ETC:-/etc/apt}"
 SYSTEMD_DIR="${SYSTEMD_DIR:-/run/systemd/system}"
 
 pkg_version="${K8S_VERSION}-1.1"
 running="$(dpkg-query -W -f='${Version}' kubelet 2> /dev/null || true)"
-if [ -f "${KUBE_DIR}/kubelet.conf" ] && [ -n "$running" ] && [ "$running" != "$pkg_version" ]; then
+if [ "$UPGRADE" != "true" ] && [ -f "${KUBE_DIR}/kubelet.conf" ] && [ -n "$running" ] \
+  && [ "$running" != "$pkg_version" ]; then
   echo "kubeadm: this node runs kubelet ${running} and cluster.version asks for ${pkg_version}: refusing to" \
     "change the version of a joined node (every node would change at once, kubelets ahead of the API" \
-    "server). Set cluster.version back to ${running%-*}, or upgrade one node at a time as" \
-    "components/cluster/kubeadm/README.md (Upgrading) describes, then set cluster.version to the new" \
-    "version. Nothing was changed." >&2
+    "server). Set cluster.version back to ${running%-*}; a version change runs the rolling upgrade first" \
+    "(its <node>-upgrade steps, components/cluster/upgrade/README.md), which stopped or did not reach" \
+    "this node: see its error above. Nothing was changed." >&2
   exit 1
 fi
 
@@ -72,23 +81,30 @@ install_online() {
   fi
   apt-get update -qq > /dev/null
   apt-mark unhold kubelet kubeadm kubectl > /dev/null 2>&1 || true
-  apt-get install -y -qq --allow-downgrades containerd \
-    "kubelet=${pkg_version}" "kubeadm=${pkg_version}" "kubectl=${pkg_version}" > /dev/null
+  apt-get install -y -qq --allow-downgrades containerd "${packages[@]/%/=${pkg_version}}" > /dev/null
 }
 
 install_airgap() {
   local debs=("${ARTIFACTS_DIR}"/kubeadm/*.deb)
   [ -e "${debs[0]}" ] || { echo "air-gapped install: no packages in ${ARTIFACTS_DIR}/kubeadm" >&2; exit 1; }
   apt-mark unhold kubelet kubeadm kubectl > /dev/null 2>&1 || true
-  dpkg -i "${debs[@]}" > /dev/null
+  # Of kubelet/kubeadm/kubectl only those asked for (the upgrade's kubeadm first).
+  local deb name chosen=()
+  for deb in "${debs[@]}"; do
+    name="$(dpkg-deb -f "$deb" Package)"
+    case "$name" in kubelet | kubeadm | kubectl) [[ " ${packages[*]} " == *" ${name} "* ]] || continue ;; esac
+    chosen+=("$deb")
+  done
+  dpkg -i "${chosen[@]}" > /dev/null
 }
 
-if ! installed kubeadm "$pkg_version" || ! installed kubelet "$pkg_version" || ! installed kubectl "$pkg_version" \
-  || ! command -v containerd > /dev/null; then
+missing=false
+for pkg in "${packages[@]}"; do installed "$pkg" "$pkg_version" || missing=true; done
+if [ "$missing" = "true" ] || ! command -v containerd > /dev/null; then
   if [ "$AIRGAP" = "true" ]; then install_airgap; else install_online; fi
   changed+=("packages")
 fi
-for pkg in kubelet kubeadm kubectl; do
+for pkg in "${packages[@]}"; do
   installed "$pkg" "$pkg_version" || { echo "${pkg} ${pkg_version} is not installed" >&2; exit 1; }
 done
 # Upgrades are deliberate (a spec version change), never apt's.

@@ -1,0 +1,1 @@
+"""Autoscaled Hetzner node groups: cluster-autoscaler and the mesh join of its servers."""

@@ -1,0 +1,15 @@
+"""Exporter: plain and secret outputs. Reader: what a StackReference to the
+exporter sees (the program of tests/unit/test_environments.py read_reference)."""
+
+import pulumi
+
+config = pulumi.Config()
+if config.require("role") == "exporter":
+    pulumi.export("plain", "https://hub:6443")
+    pulumi.export("secret", pulumi.Output.secret("token-1234"))
+    pulumi.export("nested", {"server": "https://hub:6443", "token": pulumi.Output.secret("t-5678")})
+else:
+    ref = pulumi.StackReference("hub", stack_name=config.require("source"))
+    for name in ("plain", "secret", "nested", "missing"):
+        pulumi.export(name, ref.get_output(name))
+    pulumi.export("secretOutputNames", ref.secret_output_names)
