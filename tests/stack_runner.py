@@ -17,7 +17,7 @@ from stacks.plan.fake_cloud import FakeCloud
 from stacks.plan.run import PLAN_SSH_KEY_PLACEHOLDER, run_config
 from stacks.plan.runtime import ProgramRun
 
-EXAMPLE_STACKS = ("prod", "budget", "dev")
+EXAMPLE_STACKS = ("prod", "budget", "dev", "minwaas")
 SSH_KEY_FOR_TESTS = PLAN_SSH_KEY_PLACEHOLDER
 
 

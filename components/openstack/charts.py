@@ -272,7 +272,8 @@ def _endpoints(inp: OpenStackInputs, chart: str) -> dict[str, Any]:
                                     **{s: {"password": inp.secret(f"openstack-ks-{s}"),
                                            "region_name": inp.spec.openstack.region} for s in auth["ks"]}}}
         out["oslo_cache"] = {"auth": {"memcache_secret_key": inp.secret("openstack-memcache-key")}}
-    return deep_merge(out, _public_endpoints(inp))
+    # The service catalog's public URLs: the OpenStack services' charts only.
+    return deep_merge(out, _public_endpoints(inp)) if chart in AUTH else out
 
 
 # Public endpoints: endpoint type -> (host prefix, port name, the chart
@@ -524,7 +525,7 @@ def chart_values(inp: OpenStackInputs, chart: str) -> dict[str, Any]:
     out = _resources(inp, chart)
     if chart != INGRESS_RELEASE:
         out = deep_merge(out, _images(inp, chart))
-        out = deep_merge(out, _endpoints(inp, chart))
+        out = deep_merge(out, {"endpoints": _endpoints(inp, chart)})
         out = deep_merge(out, _ingress(inp, chart))
         out = deep_merge(out, _no_tests())
     out = deep_merge(out, BUILDERS[chart](inp))

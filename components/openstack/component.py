@@ -74,7 +74,7 @@ class OpenStackHelm(pulumi.ComponentResource):
                         exposed=bool(spec.openstack.domain))
         child = pulumi.ResourceOptions(parent=self)
         secrets: dict[str, Any] = {
-            s: random.RandomPassword(f"{name}-{s}", length=32, special=False, opts=child).result
+            s: pulumi.Output.secret(random.RandomPassword(f"{name}-{s}", length=32, special=False, opts=child).result)
             for s in the_plan.secrets}
         if sso.enabled(spec):
             secrets[sso.CLIENT_SECRET] = ctx.secrets[sso.CLIENT_SECRET]

@@ -10,9 +10,10 @@ nothing fits, although a placement exists. This table places instead:
   as a placeholder pod that requests it (``plan.vm_reservation``): the
   scheduler counts it, so pods never take the instances' memory;
 - every Deployment/StatefulSet replica (platform, Ceph, OpenStack, the
-  distribution's CoreDNS and metrics-server), largest first, on the
-  eligible node with the most memory left, replicas of one workload on
-  distinct nodes (worst-fit decreasing: it spreads the headroom).
+  distribution's CoreDNS and metrics-server), the most constrained first
+  (fewest eligible nodes), then the largest, on the eligible node with the
+  most memory left, replicas of one workload on distinct nodes (worst-fit
+  decreasing: it spreads the headroom).
 
 A node's capacity is its memory minus kube-reserved, system-reserved and
 the eviction threshold. The spec is refused when a replica fits nowhere or
@@ -89,8 +90,10 @@ def place(nodes: tuple[NodeFacts, ...], plans: list[AddonPlan], capacity: dict[s
         else:
             replicas += [(w, req, i) for i in range(w.replicas)]
     unplaced = []
-    # Largest first; ties in plan order (stable sort).
-    replicas.sort(key=lambda item: -memory_mib(item[1].get("memory")))
+    # The most constrained first (fewest eligible nodes: an API pinned to
+    # the control planes before a Deployment that may go anywhere), then the
+    # largest; ties in plan order (stable sort).
+    replicas.sort(key=lambda item: (len(eligible(item[0], nodes)), -memory_mib(item[1].get("memory"))))
     taken: dict[str, set[str]] = {}
     for w, req, _ in replicas:
         need = memory_mib(req.get("memory"))

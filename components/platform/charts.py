@@ -61,4 +61,19 @@ CHARTS: dict[str, ChartRef] = {
     "nvidia-device-plugin": ChartRef(
         "nvidia-device-plugin", "https://nvidia.github.io/k8s-device-plugin", "0.17.4", "nvidia-device-plugin"),
     "gpu-operator": ChartRef("gpu-operator", "https://helm.ngc.nvidia.com/nvidia", "v25.3.2", "gpu-operator"),
+    # fleet (components/fleet/, docs/fleet.md): Open Cluster Management 1.3.1
+    # (hub: cluster-manager; spokes: klusterlet; both operators in one
+    # namespace) and Submariner 0.24.1 (a broker per data domain on the hub,
+    # whose namespace the release sets; the operator on each spoke, in the
+    # namespace its chart's Submariner CR names).
+    "cluster-manager": ChartRef(
+        "cluster-manager", "https://open-cluster-management.io/helm-charts", "1.3.1", "open-cluster-management"),
+    "klusterlet": ChartRef(
+        "klusterlet", "https://open-cluster-management.io/helm-charts", "1.3.1", "open-cluster-management"),
+    "submariner-k8s-broker": ChartRef(
+        "submariner-k8s-broker", "https://submariner-io.github.io/submariner-charts/charts", "0.24.1",
+        "submariner-k8s-broker"),
+    "submariner-operator": ChartRef(
+        "submariner-operator", "https://submariner-io.github.io/submariner-charts/charts", "0.24.1",
+        "submariner-operator"),
 }

@@ -72,6 +72,11 @@ PROFILES: dict[str, dict[str, tuple[str, str]]] = {
         "csi-rbd-provisioner": ("20m", "96Mi"),
         "csi-cephfs-nodeplugin": ("20m", "64Mi"),
         "csi-cephfs-provisioner": ("20m", "96Mi"),
+        # fleet (components/fleet/): OCM's operators, hub controllers and agent; Submariner's operator.
+        "ocm-operator": ("5m", "24Mi"),
+        "ocm-hub-controller": ("10m", "48Mi"),
+        "ocm-klusterlet-agent": ("10m", "48Mi"),
+        "submariner-operator": ("10m", "48Mi"),
     },
     "standard": {
         "cilium-agent": ("100m", "384Mi"),
@@ -126,6 +131,10 @@ PROFILES: dict[str, dict[str, tuple[str, str]]] = {
         "csi-rbd-provisioner": ("100m", "256Mi"),
         "csi-cephfs-nodeplugin": ("50m", "128Mi"),
         "csi-cephfs-provisioner": ("100m", "256Mi"),
+        "ocm-operator": ("10m", "64Mi"),
+        "ocm-hub-controller": ("50m", "128Mi"),
+        "ocm-klusterlet-agent": ("50m", "128Mi"),
+        "submariner-operator": ("50m", "128Mi"),
     },
 }
 

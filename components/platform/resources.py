@@ -19,6 +19,11 @@ _CORE = {
     ("batch/v1", "Job"): lambda name, o, opts: k8s.batch.v1.Job(name, metadata=o["metadata"], spec=o["spec"], opts=opts),
     ("node.k8s.io/v1", "RuntimeClass"): lambda name, o, opts: k8s.node.v1.RuntimeClass(
         name, metadata=o["metadata"], handler=o["handler"], scheduling=o.get("scheduling"), opts=opts),
+    ("v1", "ServiceAccount"): lambda name, o, opts: k8s.core.v1.ServiceAccount(name, metadata=o["metadata"], opts=opts),
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): lambda name, o, opts: k8s.rbac.v1.ClusterRole(
+        name, metadata=o["metadata"], rules=o["rules"], opts=opts),
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): lambda name, o, opts: k8s.rbac.v1.ClusterRoleBinding(
+        name, metadata=o["metadata"], role_ref=o["roleRef"], subjects=o["subjects"], opts=opts),
 }
 
 # Core kinds the project patches (``Manifest.patch``: someone else owns the

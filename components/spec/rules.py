@@ -212,7 +212,14 @@ def _existing_group(path: str, g) -> Iterable[SpecIssue]:
     for field in ("instance_type", "count", "min_replicas", "max_replicas"):
         if getattr(g, field) is not None:
             camel = {"instance_type": "instanceType", "min_replicas": "minReplicas", "max_replicas": "maxReplicas"}.get(field, field)
-            yield SpecIssue(f"{path}.{camel}", "does not apply to existing hosts", "list the machines under hosts instead")
+            if field in ("min_replicas", "max_replicas"):
+                # No autoscaler can order a machine of ours: say what is offered.
+                yield SpecIssue(f"{path}.{camel}", "existing hosts cannot be autoscaled: no autoscaler can add a "
+                                "machine that is not rented through an API",
+                                "list the machines under hosts (add one and run pulumi up to scale), or put the "
+                                "elastic part in a Hetzner group with minReplicas/maxReplicas")
+            else:
+                yield SpecIssue(f"{path}.{camel}", "does not apply to existing hosts", "list the machines under hosts instead")
     if not g.hosts:
         yield SpecIssue(f"{path}.hosts", "an existing group needs at least one host", "add hosts with name, address and sshUser")
     for i, host in enumerate(g.hosts):

@@ -59,6 +59,20 @@ def _platform_requests(report: PlanReport, spec: ClusterSpec, catalog) -> None:
     report.sections.append((f"Platform requests per node (profile {spec.addons.profile})", format_requests(rows)))
 
 
+def _openstack_memory(report: PlanReport, spec: ClusterSpec, catalog) -> None:
+    """With OpenStack: every pod of the cluster placed node by node (components/openstack/memory.py)."""
+    if not spec.openstack.enabled:
+        return
+    from components.openstack.memory import format_table
+    from components.openstack.plan import memory_table
+
+    table = memory_table(spec, catalog)
+    report.extras["openstack_memory"] = {"profile": spec.addons.profile, "nodes": [r.to_dict() for r in table.rows],
+                                         "unplaced": [{"workload": n, "memory_mib": m} for n, m in table.unplaced]}
+    report.sections.append((f"Memory per node, every pod placed (OpenStack, profile {spec.addons.profile})",
+                            format_table(table)))
+
+
 def plan(stack: str, stack_file: Path, *, diagram: Path | None = None) -> PlanReport:
     """Validate, run the program under mocks, and add the cost (and picture)."""
     spec, catalog = load_spec(stack_file)
@@ -67,6 +81,7 @@ def plan(stack: str, stack_file: Path, *, diagram: Path | None = None) -> PlanRe
     report.extras["cost"] = cost.to_dict()
     report.sections.append(("Monthly cost", format_cost_table(cost)))
     _platform_requests(report, spec, catalog)
+    _openstack_memory(report, spec, catalog)
     if diagram is not None:
         from .diagram import render_topology
 

@@ -1,4 +1,4 @@
-"""`pulumi preview` of the example stacks (prod, budget, dev) by the real
+"""`pulumi preview` of the example stacks (prod, budget, dev, minwaas) by the real
 engine: the whole program with the real kubernetes plugin, the command/tls/
 random stand-ins and, since the Hetzner, OVH and Scaleway plugins cannot be
 built here, cloud stand-ins answering from the plan's constraint-enforcing

@@ -272,3 +272,13 @@ def test_no_autoscaler_without_autoscaled_groups():
     assert not [r for r in run.resources if r.type.startswith("sovereign:autoscaling")]
     firewall = run.named("dev-baseline-main-1-firewall").script("create")
     assert "10.0.0.0/16" not in firewall
+
+
+def test_existing_hosts_with_replicas_are_refused_with_what_is_offered_instead():
+    from tests.stack_runner import example_spec, spec_issues
+
+    spec = example_spec("prod")
+    spec["nodeGroups"]["onprem-paris"].update(minReplicas=1, maxReplicas=3)
+    issues = spec_issues(spec)
+    found = issues["cluster.nodeGroups.onprem-paris.maxReplicas"]
+    assert "cannot be autoscaled" in found and "Hetzner group with minReplicas/maxReplicas" in found

@@ -192,7 +192,7 @@ def test_pull_requests_preview_every_environment_stack_with_the_policy_pack():
     assert "pull_request" in workflow["on"]
     job = workflow["jobs"]["preview"]
     assert "github.event_name == 'pull_request'" in job["if"]
-    assert set(job["strategy"]["matrix"]["stack"]) == stack_files() == {"prod", "budget", "dev"}
+    assert set(job["strategy"]["matrix"]["stack"]) == stack_files() == {"prod", "budget", "dev", "minwaas"}
     [(_, preview)] = [(j, s) for j, s in pulumi_command_steps(workflow) if j == "preview"]
     inputs = preview["with"]
     assert inputs["command"] == "preview"
@@ -299,7 +299,7 @@ def by_stack(run, type_: str) -> dict:
 def test_one_deployment_settings_and_one_drift_schedule_per_environment_stack(example_run):
     settings = by_stack(example_run, "pulumiservice:index:DeploymentSettings")
     drift = by_stack(example_run, "pulumiservice:index:DriftSchedule")
-    assert set(settings) == set(drift) == stack_files() == {"prod", "budget", "dev"}
+    assert set(settings) == set(drift) == stack_files() == {"prod", "budget", "dev", "minwaas"}
     for resource in [*settings.values(), *drift.values()]:
         assert resource.inputs["organization"] == "sovereign-example"
         assert resource.inputs["project"] == "sovereign-cloud"

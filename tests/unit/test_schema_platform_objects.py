@@ -250,7 +250,7 @@ def _whole_program(stack: str):
     return spec, run_spec(spec)
 
 
-@pytest.mark.parametrize("stack", ["prod", "budget", "dev", "geo"])
+@pytest.mark.parametrize("stack", ["prod", "budget", "dev", "minwaas", "geo"])
 def test_every_object_of_the_whole_program_is_valid(stack):
     """The real program (python -m stacks plan's run): the cluster layer's
     objects (PriorityClasses) and the platform's."""

@@ -32,4 +32,8 @@ def addon_plans(ctx: PlatformContext) -> list[AddonPlan]:
     # dataServices: geo-replicated PostgreSQL, S3 and search (components/data).
     from components.data import plan as data
 
-    return base + addons + ([data.plan(ctx)] if data.enabled(ctx.spec) else [])
+    # fleet: the hub's or a spoke's multi-cluster items (components/fleet).
+    from components import fleet
+
+    extra = [fleet.plan(ctx)] if fleet.enabled(ctx.spec) else []
+    return base + addons + ([data.plan(ctx)] if data.enabled(ctx.spec) else []) + extra
