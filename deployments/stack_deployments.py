@@ -366,11 +366,24 @@ def parse_config(data: Any, *, repo_root: Path = REPO_ROOT) -> DeploymentsConfig
 # --- resources ------------------------------------------------------------------------------
 
 
-def path_filters(config: DeploymentsConfig, stack: str) -> list[str]:
-    """The repository paths whose change previews/deploys ``stack``."""
+def path_filters(config: DeploymentsConfig, stack: str, *, repo_root: Path = REPO_ROOT) -> list[str]:
+    """The repository paths whose change previews/deploys ``stack``: the
+    program, its stack file and the base files that file names."""
     prefix = "" if config.repo_dir == "." else f"{config.repo_dir}/"
-    program = [f"{prefix}{p}" for p in (*PROGRAM_PATHS, f"Pulumi.{stack}.yaml")]
+    own = (f"Pulumi.{stack}.yaml", *stack_base_files(repo_root / config.repo_dir, config.project, stack))
+    program = [f"{prefix}{p}" for p in (*PROGRAM_PATHS, *own)]
     return list(dict.fromkeys([*program, *POLICY_PATHS, *config.extra_paths]))
+
+
+def stack_base_files(project_dir: Path, project: str, stack: str) -> list[str]:
+    """The ``<project>:clusterBase`` files of a stack (the environment stacks'
+    shared base, sovereign-cloud's stacks/environments.py): one path or a list."""
+    import yaml  # a dependency of the pulumi SDK
+
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    document = (yaml.safe_load(path.read_text()) if path.is_file() else None) or {}
+    bases = (document.get("config") or {}).get(f"{project}:clusterBase") or []
+    return [bases] if isinstance(bases, str) else [str(b) for b in bases]
 
 
 def _deployment_settings(config: DeploymentsConfig, stack: str, spec: StackDeployment) -> ps.DeploymentSettings:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import pulumi
 
 from components.autoscaling.reach import autoscaler_token
+from components.cluster.upgrade.recorded import OUTPUT as DEPLOYED_VERSION_OUTPUT
+from components.cluster.upgrade.recorded import check_version_change
 from components.spec import SpecError, catalog_for, parse_cluster_spec
 from components.topology.history import OUTPUT as MESH_HISTORY_OUTPUT
 from components.topology.history import read_mesh_history
 
 from .config import CLUSTER_KEY, ETCD_S3_ACCESS_KEY, ETCD_S3_SECRET_KEY, GITOPS_REPO_SSH_KEY, SSH_PRIVATE_KEY
 from .environments import BASE_KEY, base_paths, compose
+from .fleet import export_hub, hub_secrets
 from .sovereign import build_autoscaler, build_cloud, build_cluster, build_openstack, build_platform
 
 
@@ -30,16 +33,24 @@ def main() -> None:
     # Existing hosts keep the mesh addresses they were given (read before
     # anything uses an address; exported again below).
     spec = spec.with_mesh_history(read_mesh_history())
+    try:
+        # One minor version at a time, never down, from what this stack last deployed.
+        check_version_change(spec.version)
+    except SpecError as err:
+        raise pulumi.RunError(str(err)) from None
     # Checked before anything is created, like the spec.
     etcd_s3 = _etcd_s3_credentials(config, spec)
     gitops_repo_ssh_key = _gitops_repo_ssh_key(config, spec)
     data_secrets = _data_service_secrets(config, spec)
     _warn_data_services(spec)
     hcloud_token = autoscaler_token(config, spec)
+    # A fleet spoke reads the hub's stack (StackReference) before building anything.
+    fleet_secrets = hub_secrets(spec)
     cloud = build_cloud(spec, ssh_private_key=config.require_secret(SSH_PRIVATE_KEY), catalog=catalog)
     pulumi.export("nodes", cloud.node_table())
     pulumi.export("meshCidr", str(spec.network.mesh_cidr))
     pulumi.export(MESH_HISTORY_OUTPUT, {n.name: n.mesh_ip for n in cloud.nodes})
+    pulumi.export(DEPLOYED_VERSION_OUTPUT, spec.version)
     pulumi.export("meshMtu", cloud.mesh.mtu)
     pulumi.export("meshPublicKeys", cloud.mesh.public_keys)
     cluster = build_cluster(spec, cloud, etcd_s3_credentials=etcd_s3)
@@ -47,9 +58,10 @@ def main() -> None:
     # Admin credentials: a secret stack output, never plain.
     pulumi.export("kubeconfig", pulumi.Output.secret(cluster.kubeconfig))
     platform = build_platform(spec, cluster, cloud.nodes, gitops_repo_ssh_key=gitops_repo_ssh_key,
-                              data_secrets=data_secrets)
+                              data_secrets=data_secrets, fleet_secrets=fleet_secrets)
     pulumi.export("podMtu", platform.pod_mtu)
     pulumi.export("addons", platform.installed)
+    export_hub(spec, cluster, platform)
     build_autoscaler(spec, cloud, cluster, hcloud_token=hcloud_token, after=[platform])
     openstack = build_openstack(spec, cluster, cloud.nodes, platform, catalog=catalog)
     if openstack is not None:

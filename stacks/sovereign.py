@@ -10,6 +10,7 @@ from components.autoscaling.reach import api_join_sources
 from components.compute.existing import ExistingNodes
 from components.compute.hetzner import HetznerNodes
 from components.compute.node import Node
+from components.fleet.ports import connected_cidrs, gateway_udp_ports, tunnel_interfaces
 from components.compute.ovh import OvhNodes
 from components.compute.scaleway import ScalewayNodes
 from components.cluster.common.endpoint import API_PORT
@@ -97,6 +98,10 @@ def build_baseline(spec: ClusterSpec, nodes: list[Node]) -> NodeBaseline:
         "cluster_tcp_ports": tcp,
         "cluster_udp_ports": udp,
         "pod_cidr": str(spec.network.pod_cidr),
+        # A fleet member's Submariner gateway and connected clusters (components/fleet/ports.py).
+        "published_udp_ports": {n.name: gateway_udp_ports(spec, n.group) for n in nodes},
+        "connected_cidrs": connected_cidrs(spec),
+        "tunnel_interfaces": tunnel_interfaces(spec),
     })
 
 
@@ -145,6 +150,7 @@ def build_platform(
     *,
     gitops_repo_ssh_key: pulumi.Output[str] | None = None,
     data_secrets: dict[str, pulumi.Output[str]] | None = None,
+    fleet_secrets: dict[str, pulumi.Output[str]] | None = None,
 ) -> Platform:
     """CNI and the enabled add-ons, through the cluster's provider, after it
     is ready. ``data_secrets``: the data services' credentials by platform
@@ -154,6 +160,8 @@ def build_platform(
 
     secrets = {} if gitops_repo_ssh_key is None else {REPO_SSH_KEY: gitops_repo_ssh_key}
     secrets |= data_secrets or {}
+    # A spoke's: what the fleet hub's stack exported (stacks/fleet.py).
+    secrets |= fleet_secrets or {}
     return platform_for(spec, cluster, nodes, secrets=secrets)
 
 

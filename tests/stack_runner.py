@@ -17,7 +17,9 @@ from stacks.plan.fake_cloud import FakeCloud
 from stacks.plan.run import PLAN_SSH_KEY_PLACEHOLDER, run_config
 from stacks.plan.runtime import ProgramRun
 
-EXAMPLE_STACKS = ("prod", "budget", "dev", "minwaas")
+EXAMPLE_STACKS = ("prod", "budget", "dev", "minwaas",
+                  # environment stacks from environments/base.yaml (docs/environments.md, docs/fleet.md)
+                  "fleet", "test", "staging", "staging-us")
 SSH_KEY_FOR_TESTS = PLAN_SSH_KEY_PLACEHOLDER
 
 

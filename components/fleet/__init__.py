@@ -14,9 +14,6 @@ components/spec/fleet.py; docs/fleet.md).
 
 The plan is pure data like every add-on (``plan.plan``); the platform
 creates it. What crosses stacks (the hub's outputs, the spokes'
-StackReference) is composed in ``stacks/fleet.py``.
+StackReference) is composed in ``stacks/fleet.py``. This package imports
+nothing on import: the node layer reads ``ports`` without the platform.
 """
-
-from .plan import NAME, enabled, needed_from_hub, plan, role
-
-__all__ = ["NAME", "enabled", "needed_from_hub", "plan", "role"]

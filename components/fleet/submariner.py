@@ -29,15 +29,11 @@ from components.platform.profiles import requests
 
 from .names import (BROKER_CLIENT_SA, BROKER_TOKEN, SECRET_BROKER_CA, SECRET_BROKER_SERVER, SECRET_BROKER_TOKEN,
                     SECRET_IPSEC_PSK, SUBMARINER_NAMESPACE, broker_namespace)
+from .ports import IKE_PORT, NATT_PORT
 from .values import BrokerValues, SubmarinerOperatorValues
 
 VERSION = "0.24.1"
 CABLE_DRIVER = "libreswan"
-IKE_PORT, NATT_PORT, NATT_DISCOVERY_PORT = 500, 4500, 4490
-"""UDP ports a gateway opens to the internet (IPsec IKE, NAT-T, Submariner's NAT discovery)."""
-VXLAN_PORT = 4800
-"""UDP port of vx-submariner between a cluster's nodes and its gateway (over the mesh)."""
-TUNNEL_INTERFACE = "vx-submariner"
 WAIT_FOR_TOKEN = {"pulumi.com/waitFor": "jsonpath={.data.token}"}
 """The token controller fills a service-account-token Secret after its creation."""
 

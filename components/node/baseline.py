@@ -44,6 +44,12 @@ class NodeBaselineArgs(TypedDict):
     cluster_tcp_ports: list[str]
     cluster_udp_ports: list[str]
     pod_cidr: str
+    published_udp_ports: NotRequired[dict[str, list[int]]]
+    """Per node name: UDP ports open to the internet (a Submariner gateway's IPsec ports)."""
+    connected_cidrs: NotRequired[list[str]]
+    """Networks of the clusters this one is connected to (a fleet's data domain): forwarded."""
+    tunnel_interfaces: NotRequired[list[str]]
+    """Interfaces of cross-cluster traffic inside the cluster (vx-submariner)."""
     airgap: NotRequired[bool]
     """Install packages only from ``artifacts_dir``/node/*.deb (spec ``kubernetes.airgap``)."""
     artifacts_dir: NotRequired[str]
@@ -93,6 +99,9 @@ class NodeBaseline(pulumi.ComponentResource):
                 "CLUSTER_UDP_PORTS": args["cluster_udp_ports"],
                 "POD_CIDR": args["pod_cidr"],
                 "POD_INTERFACES": POD_INTERFACES,
+                "PUBLISHED_UDP_PORTS": [str(p) for p in args.get("published_udp_ports", {}).get(node.name, [])],
+                "CONNECTED_CIDRS": args.get("connected_cidrs", []),
+                "TUNNEL_INTERFACES": args.get("tunnel_interfaces", []),
             })
             self.ready[node.name] = node_command(
                 f"{name}-{node.name}-firewall",

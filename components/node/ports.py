@@ -9,6 +9,7 @@ spec: the CNI, its encryption, the distribution and the enabled add-ons.
 
 from __future__ import annotations
 
+from components.fleet.ports import mesh_udp_ports
 from components.spec.cluster import ClusterSpec
 
 CONTROL_PLANE_TCP = ["6443", "2379-2381", "10250", "10257", "10259"]
@@ -95,6 +96,8 @@ def cluster_ports(spec: ClusterSpec) -> tuple[list[str], list[str]]:
             tcp.append(str(METALLB_METRICS_PORT))
             if addons.metallb.peers:
                 tcp.append(str(METALLB_FRR_METRICS_PORT))
+    # A fleet member's Submariner: vx-submariner between nodes and the gateway.
+    udp += mesh_udp_ports(spec)
     return tcp, udp
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from components.cluster.common.endpoint import API_PORT
+from components.fleet.ports import gateway_udp_ports
 from components.spec.cluster import ClusterSpec
 
 ANYWHERE = ("0.0.0.0/0", "::/0")
@@ -47,6 +48,8 @@ def public_ports(spec: ClusterSpec, group: str, *, control_plane: bool, ssh_port
     ]
     ports += [PublicPort("tcp", p, ANYWHERE, f"published {p}")
               for p in sorted(set(spec.node_groups[group].published_ports))]
+    # A fleet's Submariner gateway: IPsec from the other clusters' gateways.
+    ports += [PublicPort("udp", p, ANYWHERE, f"submariner gateway {p}") for p in gateway_udp_ports(spec, group)]
     api_sources = tuple(str(c) for c in spec.kubernetes.api_source_cidrs)
     if control_plane and api_sources:
         ports.append(PublicPort("tcp", API_PORT, api_sources, "kubernetes API for operators"))

@@ -72,7 +72,7 @@ CHARTS: tuple[Chart, ...] = (
     Chart("placement", ("keystone",)),
     Chart("cinder", ("keystone", ADAPTER, "pool/volumes"), service="cinder"),
     Chart("openvswitch", (NS,)),
-    Chart("libvirt", ("openvswitch", ADAPTER, "cinder"), wait=False),
+    Chart("libvirt", ("openvswitch", ADAPTER), wait=False),
     Chart("nova", ("placement", "glance", "libvirt", "pool/vms", VM_RESERVATION), wait=False),
     Chart("neutron", ("nova", "openvswitch")),
     Chart("horizon", ("keystone",), service="horizon"),

@@ -27,7 +27,7 @@ import pulumi_random as random
 
 from components.platform.model import Release
 from components.platform.plan import unique_items
-from components.platform.resources import manifest_object
+from components.platform.resources import manifest_object, release
 
 from . import sso
 from .charts import PUBLIC, public_hosts, resolve_secrets, secrets_in
@@ -77,6 +77,9 @@ class OpenStackHelm(pulumi.ComponentResource):
             s: pulumi.Output.secret(random.RandomPassword(f"{name}-{s}", length=32, special=False, opts=child).result)
             for s in the_plan.secrets}
         if sso.enabled(spec):
+            if sso.CLIENT_SECRET not in ctx.secrets:
+                raise ValueError(f"openstack.sso: the platform made no secret {sso.CLIENT_SECRET!r}: its Keycloak "
+                                 "realm has no keystone client (components/platform/addons/keycloak.py sso_clients)")
             secrets[sso.CLIENT_SECRET] = ctx.secrets[sso.CLIENT_SECRET]
         after = list(args["after"])
         self.labels = {
@@ -104,22 +107,6 @@ def _release(name: str, item: Release, secrets: dict[str, Any], opts: pulumi.Res
     missing = sorted(secrets_in(item.values) - set(secrets))
     if missing:
         raise ValueError(f"{item.key}: no secret for {missing}")
-    wait = waits(item.key)
-    return k8s.helm.v3.Release(
-        name,
-        name=item.key,
-        chart=item.chart.chart,
-        version=item.chart.version,
-        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=item.chart.repo),
-        namespace=item.chart.namespace,
-        create_namespace=False,
-        values=resolve_secrets(item.values, secrets),
-        # Without waiting (libvirt, nova: charts.py), a failed install cannot roll back.
-        atomic=wait,
-        skip_await=not wait,
-        cleanup_on_fail=wait,
-        timeout=RELEASE_TIMEOUT,
-        opts=opts,
-    )
-
-
+    # Without waiting (libvirt, nova: charts.py), a failed install cannot roll back.
+    return release(name, item, opts, values=resolve_secrets(item.values, secrets), wait=waits(item.key),
+                   timeout=RELEASE_TIMEOUT)

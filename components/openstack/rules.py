@@ -1,11 +1,13 @@
 """What ``openstack`` needs from the rest of the spec, every problem at once.
 
-Called by ``components.spec.openstack.check_openstack`` (one of the spec's
-RULES). The memory check runs last, on a spec the other checks accepted.
+``openstack_issues`` is ``components.spec.openstack.check_openstack`` (one
+of the spec's RULES); ``memory_issues`` is ``check_openstack_memory``, run
+on a valid spec whose other OpenStack checks passed.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 
 from components.spec.errors import SpecIssue
@@ -15,13 +17,12 @@ from .releases import RELEASES
 
 OS = "openstack"
 REPELLING = ("NoSchedule", "NoExecute")
+# Replicas named in a "does not fit" message (the largest first).
+SHOWN = 12
 
 
 def openstack_issues(spec, catalog) -> Iterable[SpecIssue]:
-    found = [*_release(spec), *_ceph(spec), *_groups(spec), *_access(spec), *_values(spec)]
-    yield from found
-    if not found:
-        yield from _memory(spec, catalog)
+    yield from (*_release(spec), *_ceph(spec), *_groups(spec), *_access(spec), *_values(spec))
 
 
 def _release(spec) -> Iterable[SpecIssue]:
@@ -44,9 +45,11 @@ def _ceph(spec) -> Iterable[SpecIssue]:
                         f"but storage.class is {storage.storage_class!r}",
                         "set storage.class: rook-ceph with storage.rookCeph (components/storage)")
         return
-    toolbox = storage.rook_ceph.values.get("toolbox") or {}
-    memory = ((toolbox.get("resources") or {}).get("requests") or {}).get("memory")
-    if not toolbox.get("enabled") or not memory:
+    from components.platform.values import get_path
+
+    values = storage.rook_ceph.values
+    memory = get_path(values, ("toolbox", "resources", "requests", "memory"))
+    if get_path(values, ("toolbox", "enabled")) is not True or not isinstance(memory, str):
         yield SpecIssue("storage.rookCeph.values.toolbox",
                         "ceph-adapter-rook reads Ceph's admin key through Rook's toolbox pod, which is off",
                         "set storage.rookCeph.values.toolbox: {enabled: true, resources: {requests: "
@@ -69,7 +72,7 @@ def _groups(spec) -> Iterable[SpecIssue]:
         if unknown:
             yield SpecIssue(path, f"unknown node group(s) {unknown}", f"use some of {sorted(spec.node_groups)}")
             continue
-        for g in groups:
+        for g in (g for g in groups if g in spec.node_groups):
             group = spec.node_groups[g]
             if "worker" not in group.roles:
                 yield SpecIssue(path, f"node group {g} has no worker role: its nodes run no OpenStack pod",
@@ -119,7 +122,7 @@ def _values(spec) -> Iterable[SpecIssue]:
             yield SpecIssue(f"{OS}.values.{chart}", "is not a chart of this component", f"use one of {known}")
 
 
-def _memory(spec, catalog) -> Iterable[SpecIssue]:
+def memory_issues(spec, catalog) -> Iterable[SpecIssue]:
     from components.platform.sizing import group_memory_from_catalog, reserved_mib
     from components.platform.values import memory_mib
 
@@ -144,13 +147,18 @@ def _memory(spec, catalog) -> Iterable[SpecIssue]:
                             "lower openstack.compute.vmMemory")
             return
     table = memory_table(spec, catalog)
+    smaller = "" if spec.addons.profile == "small" else "use addons.profile: small, "
     if table.unplaced:
-        names = ", ".join(f"{name} ({mib:.0f} MiB)" for name, mib in table.unplaced)
-        yield SpecIssue("addons.profile", f"does not fit: no node has room for {names} "
+        counts = Counter(table.unplaced)
+        largest = sorted(counts, key=lambda item: -item[1])
+        names = ", ".join(f"{name}{f' x{counts[(name, mib)]}' if counts[(name, mib)] > 1 else ''} ({mib:.0f} MiB)"
+                          for name, mib in largest[:SHOWN])
+        more = f" and {len(largest) - SHOWN} more workloads" if len(largest) > SHOWN else ""
+        yield SpecIssue("addons.profile", f"does not fit: no node has room for {names}{more} "
                         f"(profile {spec.addons.profile}, every pod's requests placed node by node)",
-                        "use addons.profile: small, fewer services (openstack.services), a smaller "
-                        "openstack.compute.vmMemory, or more/larger control-plane nodes")
+                        f"{smaller}fewer services (openstack.services) or replicas (openstack.values), a "
+                        "smaller openstack.compute.vmMemory, or more/larger control-plane nodes")
     for row in table.short:
         yield SpecIssue("addons.profile", f"node {row.node} keeps {row.left_mib:.0f} MiB, less than the "
                         f"{HEADROOM_MIB} MiB headroom (jobs, spikes)",
-                        "use addons.profile: small, a smaller openstack.compute.vmMemory, or more nodes")
+                        f"{smaller}a smaller openstack.compute.vmMemory, fewer replicas, or more nodes")

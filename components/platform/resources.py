@@ -34,7 +34,10 @@ _CORE_PATCHES = {
 }
 
 
-def release(name: str, item: Release, opts: pulumi.ResourceOptions) -> k8s.helm.v3.Release:
+def release(name: str, item: Release, opts: pulumi.ResourceOptions, *, values=None, wait: bool = True,
+            timeout: int = 900) -> k8s.helm.v3.Release:
+    """``values``: in place of ``item.values`` (e.g. with Pulumi secrets in);
+    ``wait=False``: Helm returns before the pods are ready (no rollback then)."""
     return k8s.helm.v3.Release(
         name,
         name=item.key,
@@ -44,10 +47,12 @@ def release(name: str, item: Release, opts: pulumi.ResourceOptions) -> k8s.helm.
         namespace=item.chart.namespace,
         # The project creates namespaces itself (its Secrets go in first).
         create_namespace=False,
-        values=item.values,
-        atomic=True,
-        cleanup_on_fail=True,
-        timeout=900,
+        values=item.values if values is None else values,
+        atomic=wait,
+        # Unset when waiting (the default): existing releases keep their inputs.
+        skip_await=None if wait else True,
+        cleanup_on_fail=wait,
+        timeout=timeout,
         opts=opts,
     )
 

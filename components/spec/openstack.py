@@ -28,6 +28,12 @@ _IMAGE = re.compile(r"^[a-z0-9][-a-z0-9._/:]*[a-z0-9](@sha256:[0-9a-f]{64})?$")
 OPENSTACK = "openstack"
 
 
+def _dns_label(value: str, what: str) -> str:
+    if not _K8S_NAME.match(value):
+        raise ValueError(f"{what} {value!r} must be a DNS label (lowercase letters, digits, '-')")
+    return value
+
+
 class OpenStackServicesSpec(SpecModel):
     """Optional services; Keystone, Glance, Placement, Nova and Neutron (and
     the infrastructure under them) are always installed."""
@@ -65,10 +71,8 @@ class OpenStackSsoSpec(SpecModel):
 
     @field_validator("domain", "project", "role")
     @classmethod
-    def _name(cls, value: str) -> str:
-        if not _K8S_NAME.match(value):
-            raise ValueError(f"{value!r} must be lowercase letters, digits or '-'")
-        return value
+    def _name(cls, value: str, info) -> str:
+        return _dns_label(value, info.field_name)
 
 
 class OpenStackComputeSpec(SpecModel):
@@ -114,9 +118,7 @@ class OpenStackSpec(SpecModel):
     @field_validator("namespace")
     @classmethod
     def _ns(cls, value: str) -> str:
-        if not _K8S_NAME.match(value):
-            raise ValueError(f"namespace {value!r} must be a DNS label")
-        return value
+        return _dns_label(value, "namespace")
 
     @field_validator("domain")
     @classmethod
@@ -147,14 +149,42 @@ class OpenStackSpec(SpecModel):
 
 # -- the cross-field rule ----------------------------------------------------
 
-@reads(OPENSTACK, "version", "storage", "addons", "kubernetes.reserved", "cost.catalogOverrides", "nodeGroups.*")
+def _enabled(spec) -> bool:
+    openstack = getattr(spec, "openstack", None)
+    return bool(openstack is not None and openstack.enabled)
+
+
+@reads(OPENSTACK, "version", "storage", "addons", "nodeGroups.*")
 def check_openstack(spec, catalog=None) -> Iterable[SpecIssue]:
     """The release fits the Kubernetes version, roles land on usable nodes,
-    Ceph, SSO and exposure have what they need, and every node keeps headroom."""
-    openstack = getattr(spec, "openstack", None)
-    if openstack is None or not openstack.enabled:
+    Ceph, SSO and exposure have what they need."""
+    if not _enabled(spec):
         return
-    # Imported here: spec validation must not need the Pulumi SDK.
+    # Imported here: the spec models do not import the components.
     from components.openstack.rules import openstack_issues
 
     yield from openstack_issues(spec, catalog)
+
+
+# It places every pod of the cluster (platform, Ceph, OpenStack): it reads
+# every section the platform's plans read.
+@reads("name", "distribution", "version", "network", "kubernetes", "storage", "addons", "dataServices", "cost",
+       OPENSTACK, "nodeGroups.*")
+def check_openstack_memory(spec, catalog=None) -> Iterable[SpecIssue]:
+    """Every node keeps headroom with everything placed (components/openstack/memory.py)."""
+    if not _enabled(spec):
+        return
+    from components.openstack.rules import memory_issues, openstack_issues
+
+    from components.storage.layout import layout_issues
+
+    # The placement needs OpenStack settings and a Ceph layout that stand
+    # (openstack_issues made sure storage is rook-ceph).
+    if list(openstack_issues(spec, catalog)) or list(layout_issues(spec)):
+        return
+    try:
+        issues = list(memory_issues(spec, catalog))
+    except ValueError:
+        # The platform's plans refuse this spec: the rule owning the field reports it.
+        return
+    yield from issues

@@ -165,8 +165,8 @@ class RookCephSpec(SpecModel):
 ROOK = "storage.rookCeph"
 
 
-@reads("storage", "addons.profile", "network.latencies", "network.meshCidr", "kubernetes.reserved", "cost.catalogOverrides",
-       "nodeGroups.*")
+@reads("storage", "addons.profile", "addons.monitoring.enabled", "network.latencies", "network.meshCidr",
+       "kubernetes.reserved", "cost.catalogOverrides", "nodeGroups.*")
 def check_rook_ceph(spec, catalog=None) -> Iterable[SpecIssue]:
     """The storage layout can hold its replicas, and fits its nodes."""
     storage = spec.storage

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 
+import grpc
 import pulumi
 
 from components.topology.addressing import stable_hash
@@ -45,6 +46,20 @@ def mask_secrets(value):
     if isinstance(value, list):
         return [mask_secrets(v) for v in value]
     return value
+
+
+class InvokeError(grpc.RpcError):
+    """A failed invoke as the engine's resource monitor reports it (a gRPC status)."""
+
+    def __init__(self, details: str):
+        super().__init__(details)
+        self._details = details
+
+    def code(self):
+        return grpc.StatusCode.UNKNOWN
+
+    def details(self) -> str:
+        return self._details
 
 
 class FakeCloud(pulumi.runtime.Mocks):
@@ -84,7 +99,13 @@ class FakeCloud(pulumi.runtime.Mocks):
         handler = INVOKE_FAKES.get(args.token)
         if handler is None:
             return {}
-        return handler(self, args.args)
+        try:
+            return handler(self, args.args)
+        except Exception as err:
+            # The engine answers a provider's invoke error with a gRPC error
+            # the program can catch (tests/engine/test_stack_references.py);
+            # a plain exception here would be an unhandled one.
+            raise InvokeError(f"invocation of {args.token} returned an error: {err}") from err
 
     def run_command(self, name: str, inputs: dict, raw: dict):
         """A ``command:remote:Command``: really run it, or fake its stdout."""

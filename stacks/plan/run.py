@@ -45,7 +45,11 @@ def run_stack_file(stack: str, stack_file: Path, *, cloud: FakeCloud | None = No
 def run_config(stack: str, config: dict, *, cloud: FakeCloud | None = None, ssh_private_key: str | None = None) -> ProgramRun:
     """Run the real program with stack-file style ``config`` under mocks."""
     from ..program import main
+    from .fleet_hub import record_hub_outputs
 
+    cloud = cloud or FakeCloud()
+    # A fleet spoke reads its hub's outputs: plan the hub first (stacks/plan/fleet_hub.py).
+    record_hub_outputs(composed_spec(config, f"Pulumi.{stack}.yaml").data, cloud, run_config)
     values, secret_keys = as_runtime_config(config, {SSH_PRIVATE_KEY: ssh_private_key or PLAN_SSH_KEY_PLACEHOLDER})
     return run_program(main, project=PROJECT, stack=stack, config=values, secret_keys=secret_keys, cloud=cloud)
 

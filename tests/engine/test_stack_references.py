@@ -75,3 +75,20 @@ def test_a_reference_to_an_unknown_stack_fails_in_both(engine, engine_stacks, tm
     assert f'unknown stack "{unknown}"' in str(engine_error.value)
     with pytest.raises(Exception, match=f'unknown stack "{unknown}"'):
         mocked_reader({}, set(), source=unknown)
+
+
+def test_reading_an_unknown_stack_synchronously_is_an_error_the_program_catches(engine, tmp_path):
+    """The built-in readStackOutputs invoke (what stacks/fleet.py checks the
+    hub with before creating anything): a caught error in both, same words."""
+    unknown = f"{ORGANIZATION}/{PROJECT}/nosuch"
+    invoker = PulumiStack(engine, PROGRAM, tmp_path, "invoker")
+    invoker.set_config("role", "invoker")
+    invoker.set_config("source", unknown)
+    invoker.up()
+    engine_error = invoker.outputs()["error"]
+    assert engine_error.endswith(f'unknown stack "{unknown}"')
+
+    mocked = run_program(lambda: runpy.run_path(str(PROGRAM / "__main__.py")), project=PROJECT, stack="invoker",
+                         config={f"{PROJECT}:role": "invoker", f"{PROJECT}:source": unknown}, secret_keys=[],
+                         cloud=FakeCloud())
+    assert mocked.outputs["error"] == engine_error

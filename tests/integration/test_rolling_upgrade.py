@@ -52,8 +52,11 @@ with open("{cluster}", "r+") as f:
     f.seek(0); f.truncate(); json.dump(state, f)
 PY
     echo "$(date +%s.%N) {node} {version}" >> "{starts}"
+    # Healthy while it runs: the health endpoint goes with the process.
+    sleep 3600 &
+    trap 'rm -f "{healthz}"; kill $!; exit 0' TERM
     touch "{healthz}"
-    exec sleep 3600 ;;
+    wait ;;
 esac
 """
 

@@ -134,7 +134,8 @@ def test_kubeconfig_points_outside_the_mesh(example_run):
     dns = spec.get("kubernetes", {}).get("apiDnsName")
     expected = f"https://{dns}:6443" if dns else f"https://{first_cp['public_address']}:6443"
     assert server == expected == run.outputs["apiEndpoint"]
-    assert {"prod": True, "budget": True, "dev": False, "minwaas": False}[stack] == bool(dns)
+    assert {"prod": True, "budget": True, "dev": False, "minwaas": False,
+            "fleet": False, "test": False, "staging": False, "staging-us": False}[stack] == bool(dns)
 
 
 def test_the_plan_warns_when_the_api_is_reachable_over_the_mesh_only(stack_run, caplog):

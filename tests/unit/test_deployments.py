@@ -192,7 +192,8 @@ def test_pull_requests_preview_every_environment_stack_with_the_policy_pack():
     assert "pull_request" in workflow["on"]
     job = workflow["jobs"]["preview"]
     assert "github.event_name == 'pull_request'" in job["if"]
-    assert set(job["strategy"]["matrix"]["stack"]) == stack_files() == {"prod", "budget", "dev", "minwaas"}
+    assert set(job["strategy"]["matrix"]["stack"]) == stack_files() == {
+        "prod", "budget", "dev", "minwaas", "fleet", "test", "staging", "staging-us"}
     [(_, preview)] = [(j, s) for j, s in pulumi_command_steps(workflow) if j == "preview"]
     inputs = preview["with"]
     assert inputs["command"] == "preview"
@@ -299,7 +300,8 @@ def by_stack(run, type_: str) -> dict:
 def test_one_deployment_settings_and_one_drift_schedule_per_environment_stack(example_run):
     settings = by_stack(example_run, "pulumiservice:index:DeploymentSettings")
     drift = by_stack(example_run, "pulumiservice:index:DriftSchedule")
-    assert set(settings) == set(drift) == stack_files() == {"prod", "budget", "dev", "minwaas"}
+    assert set(settings) == set(drift) == stack_files() == {
+        "prod", "budget", "dev", "minwaas", "fleet", "test", "staging", "staging-us"}
     for resource in [*settings.values(), *drift.values()]:
         assert resource.inputs["organization"] == "sovereign-example"
         assert resource.inputs["project"] == "sovereign-cloud"
@@ -341,6 +343,8 @@ def test_path_filters_are_the_files_a_stack_depends_on(example_run):
             return any(fnmatch.fnmatch(changed, pattern) for pattern in paths)
 
         assert triggers(f"Pulumi.{stack}.yaml")
+        # An environment stack's base file is one of its files too.
+        assert triggers("environments/base.yaml") == (stack in {"fleet", "test", "staging", "staging-us"}), stack
         for other in stack_files() - {stack}:
             assert not triggers(f"Pulumi.{other}.yaml"), (stack, other)
         for changed in ("Pulumi.yaml", "__main__.py", "requirements.txt", "components/mesh/mesh.py",
@@ -450,7 +454,7 @@ def broken_config() -> dict:
     config["stacks"]["budget"]["drift"]["cron"] = "0 25 * *"
     config["stacks"]["dev"]["drift"]["cron"] = "0 25 * * *"
     config["stacks"]["dev"]["drfit"] = {"cron": "0 0 * * *"}
-    config["stacks"]["staging"] = {"drift": {"cron": "0 0 * * *"}}
+    config["stacks"]["qa"] = {"drift": {"cron": "0 0 * * *"}}  # no Pulumi.qa.yaml
     config["environment"] = {"1BAD": "x"}
     return config
 
@@ -465,7 +469,7 @@ EXPECTED_PROBLEMS = {
     "deployments.stacks.budget.drift.cron": "has 4 field(s)",
     "deployments.stacks.dev.drift.cron": "'25' is outside the hour field (0-23)",
     "deployments.stacks.dev.drfit": "unknown key",
-    "deployments.stacks.staging": "no Pulumi.staging.yaml",
+    "deployments.stacks.qa": "no Pulumi.qa.yaml",
     "deployments.environment": "not environment variable name(s)",
 }
 
@@ -481,7 +485,7 @@ def test_an_invalid_config_reports_every_problem_at_once_naming_the_field():
         assert message in found[path].message, (path, found[path])
         assert found[path].fix, path
     assert "did you mean 'drift'?" in found["deployments.stacks.dev.drfit"].fix
-    assert "budget" in found["deployments.stacks.staging"].fix
+    assert "budget" in found["deployments.stacks.qa"].fix
     assert "'audit' or 'preventative'" in found["deployments.policy.mode"].fix
 
 

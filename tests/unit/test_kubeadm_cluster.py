@@ -291,8 +291,10 @@ def test_dedicated_etcd_takes_snapshots_to_s3_and_installs_air_gapped():
         "etcdSnapshots": {"schedule": "15 */4 * * *", "s3": {"endpoint": "s3.gra.io.cloud.ovh.net", "bucket": "prod-etcd"}},
         "airgap": {"enabled": True, "artifactsDir": "/srv/airgap"},
     }
+    # prod's database backups need their own keys (stacks/program.py checks them first).
     run = run_spec_with_secrets(spec, stack="prod", etcdS3AccessKey="AKIAPRODETCD",
-                                etcdS3SecretKey="s3-secret-of-prod-etcd")
+                                etcdS3SecretKey="s3-secret-of-prod-etcd",
+                                dataBackupS3AccessKey="AKIAPRODDATA", dataBackupS3SecretKey="s3-secret-of-prod-data")
     for node in ETCD_NODES:
         member = run.named(f"prod-etcd-{node}-etcd").script("create")
         assert param(member, "AIRGAP") == "true" and param(member, "ARTIFACTS_DIR") == "/srv/airgap"

@@ -17,7 +17,8 @@ def plan(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "stacks", "plan", *args], capture_output=True, text=True, cwd=REPO_ROOT, timeout=300)
 
 
-@pytest.mark.parametrize("stack,nodes", [("prod", 9), ("budget", 3), ("dev", 1), ("minwaas", 12)])
+@pytest.mark.parametrize("stack,nodes", [("prod", 9), ("budget", 3), ("dev", 1), ("minwaas", 12), ("fleet", 1),
+                                         ("test", 1), ("staging", 3), ("staging-us", 1)])
 def test_json_plan_of_every_example(stack, nodes):
     result = plan(stack, "--json")
     assert result.returncode == 0, result.stderr

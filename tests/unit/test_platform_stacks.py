@@ -25,6 +25,11 @@ def dev():
     return run_platform(example_spec("dev"))
 
 
+@pytest.fixture(scope="module")
+def minwaas():
+    return run_platform(example_spec("minwaas"))
+
+
 def _chart(run, name):
     return releases(run)[name].inputs
 
@@ -38,6 +43,15 @@ def test_each_stack_installs_what_its_seed_describes(prod, budget, dev):
                                    "nvidia-device-plugin", "plugin-barman-cloud", "eck-operator"}
     assert set(releases(budget)) == {"cilium", "cert-manager", "ingress-nginx", "argo-cd", "vault"}
     assert set(releases(dev)) == {"cilium"}
+
+
+def test_minwaas_installs_seed_001s_platform(minwaas):
+    # Calico with WireGuard, MetalLB, Keycloak, Prometheus/Grafana with goldpinger, Rook-Ceph;
+    # OpenStack itself is the OpenStackHelm component (tests/unit/test_openstack_helm.py).
+    assert set(releases(minwaas)) == {"tigera-operator", "cert-manager", "ingress-nginx", "metallb",
+                                      "kube-prometheus-stack", "goldpinger", "cloudnative-pg", "keycloakx",
+                                      "rook-ceph", "rook-ceph-cluster"}
+    assert _chart(minwaas, "rook-ceph-cluster")["values"]["toolbox"]["enabled"] is True
 
 
 # Written out here, not read from components/platform/charts.py (a test
@@ -67,12 +81,24 @@ PINNED = {
     "nvidia-device-plugin": ("nvidia-device-plugin", "https://nvidia.github.io/k8s-device-plugin", "0.17.4",
                              "nvidia-device-plugin"),
     "gpu-operator": ("gpu-operator", "https://helm.ngc.nvidia.com/nvidia", "v25.3.2", "gpu-operator"),
+    # The fleet's hub (fleet) and a spoke (staging): Open Cluster Management,
+    # a Submariner broker per data domain, the Submariner operator.
+    "cluster-manager": ("cluster-manager", "https://open-cluster-management.io/helm-charts", "1.3.1",
+                        "open-cluster-management"),
+    "klusterlet": ("klusterlet", "https://open-cluster-management.io/helm-charts", "1.3.1", "open-cluster-management"),
+    "submariner-broker-eu": ("submariner-k8s-broker", "https://submariner-io.github.io/submariner-charts/charts",
+                             "0.24.1", "submariner-broker-eu"),
+    "submariner-broker-us": ("submariner-k8s-broker", "https://submariner-io.github.io/submariner-charts/charts",
+                             "0.24.1", "submariner-broker-us"),
+    "submariner-operator": ("submariner-operator", "https://submariner-io.github.io/submariner-charts/charts",
+                            "0.24.1", "submariner-operator"),
 }
 
 
 def test_charts_are_the_pinned_versions_in_their_namespaces(prod, budget):
     installed = {}
-    for run in (prod, budget, run_platform(_every_chart_spec())):
+    for run in (prod, budget, run_platform(_every_chart_spec()), run_platform(example_spec("fleet")),
+                run_platform(example_spec("staging"))):
         for name, r in releases(run).items():
             installed[name] = (r.inputs["chart"], r.inputs["repositoryOpts"]["repo"], r.inputs["version"],
                                r.inputs["namespace"])

@@ -612,6 +612,7 @@ STACK_CONFIG = {
     "prod": json.loads(Path(REPO_ROOT, "policy", "prod.json").read_text()),
     "budget": {},
     "dev": {},
+    "minwaas": {},
 }
 RESOURCE_POLICIES = [p for p in POLICIES if isinstance(p, ResourceValidationPolicy)]
 STACK_POLICIES = [p for p in POLICIES if isinstance(p, StackValidationPolicy)]

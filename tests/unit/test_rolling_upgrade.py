@@ -423,3 +423,30 @@ def test_kubeadm_node_refuses_a_skip_or_a_downgrade_before_anything(kubeadm_node
     out = upgrade(version, "first")
     assert out.returncode == 1 and "Nothing was changed" in out.stderr
     assert calls() == []
+
+
+# -- the program: refused at preview against what the stack last deployed -------
+
+def run_after(deployed: str | None, wanted: str):
+    from stacks.plan.fake_cloud import FakeCloud
+    from stacks.plan.fakes.state import recorded_stack_outputs
+    from stacks.plan.runtime import ORGANIZATION
+    from tests.stack_runner import PROJECT
+
+    cloud = FakeCloud()
+    if deployed is not None:
+        recorded_stack_outputs(cloud, f"{ORGANIZATION}/{PROJECT}/budget", {"kubernetesVersion": deployed})
+    return run_spec({**example_spec("budget"), "version": wanted}, stack="budget", cloud=cloud)
+
+
+def test_the_program_refuses_a_skipped_minor_version_before_creating_anything():
+    with pytest.raises(Exception) as refused:
+        run_after("v1.31.4+k3s1", "v1.33.0+k3s1")
+    assert "version: going from v1.31.4+k3s1 to v1.33.0+k3s1 skips minor version 1.32" in str(refused.value)
+    assert "(fix: set version to the latest 1.32.x first" in str(refused.value)
+    assert not [r for r in refused.value.registered_resources if r.custom]
+
+
+def test_the_program_records_the_version_it_deploys_and_takes_one_minor_step():
+    assert run_after(None, "v1.31.4+k3s1").outputs["kubernetesVersion"] == "v1.31.4+k3s1"
+    assert run_after("v1.31.4+k3s1", "v1.32.1+k3s1").outputs["kubernetesVersion"] == "v1.32.1+k3s1"

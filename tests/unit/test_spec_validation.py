@@ -13,7 +13,7 @@ from tests.unit.cluster_support import stacked_prod_spec
 
 
 
-@pytest.mark.parametrize("stack", ["prod", "budget", "dev", "minwaas"])
+@pytest.mark.parametrize("stack", ["prod", "budget", "dev", "minwaas", "fleet", "test", "staging", "staging-us"])
 def test_example_stacks_are_valid(stack):
     spec = parse_cluster_spec(example_spec(stack))
     assert spec.name == stack
@@ -362,7 +362,7 @@ def test_every_rule_declares_what_it_reads():
     assert [r.__name__ for r in RULES if inputs_of(r) is None] == []
 
 
-@pytest.mark.parametrize("stack", ["prod", "budget", "dev", "minwaas"])
+@pytest.mark.parametrize("stack", ["prod", "budget", "dev", "minwaas", "fleet", "test", "staging", "staging-us"])
 def test_any_broken_value_gives_a_spec_error_never_a_crash(stack):
     """Rules run on partial data only where their inputs validated: no crash."""
     base = example_spec(stack)

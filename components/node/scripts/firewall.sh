@@ -9,6 +9,7 @@
 #   SSH_PORT             SSH port
 #   SSH_SOURCE_CIDRS     who may SSH in over the public interface
 #   PUBLISHED_TCP_PORTS  ports open to everybody (80/443 on ingress nodes)
+#   PUBLISHED_UDP_PORTS  UDP ports open to everybody (a Submariner gateway's IPsec ports)
 #   API_PORT             the Kubernetes API port (6443)
 #   API_SOURCE_CIDRS     who may reach the API over the public interface
 #                        (control planes only: the operator, CI); empty: mesh only
@@ -21,6 +22,12 @@
 #                        public interface a pod address is spoofable (from the
 #                        internet or a provider private network) and must not
 #                        open cluster ports.
+#   CONNECTED_CIDRS      optional: pod and service networks of the clusters this one is
+#                        connected to (a fleet's data domain, components/fleet/ports.py),
+#                        forwarded when they arrive decrypted from IPsec or on the mesh,
+#                        a pod or a TUNNEL_INTERFACES interface (never straight from the
+#                        public side, where any source is spoofable); other clusters stay dropped
+#   TUNNEL_INTERFACES    interfaces of cross-cluster traffic inside the cluster (vx-submariner)
 #   DRY_RUN              true: render to RENDER_DIR and check with `nft -c`, apply nothing
 #
 # Input and forward are filtered (policy drop). Kubernetes needs
@@ -38,6 +45,9 @@ WG_PORT="${WG_PORT:?WG_PORT is required}"
 SSH_PORT="${SSH_PORT:-22}"
 SSH_SOURCE_CIDRS="${SSH_SOURCE_CIDRS:-0.0.0.0/0}"
 PUBLISHED_TCP_PORTS="${PUBLISHED_TCP_PORTS:-}"
+PUBLISHED_UDP_PORTS="${PUBLISHED_UDP_PORTS:-}"
+CONNECTED_CIDRS="${CONNECTED_CIDRS:-}"
+TUNNEL_INTERFACES="${TUNNEL_INTERFACES:-}"
 API_PORT="${API_PORT:-6443}"
 API_SOURCE_CIDRS="${API_SOURCE_CIDRS:-}"
 CLUSTER_TCP_PORTS="${CLUSTER_TCP_PORTS:-}"
@@ -67,9 +77,19 @@ for name in "${pod_interfaces[@]}"; do
   fi
 done
 
+read -r -a tunnel_interfaces <<< "$(tr '\n' ' ' <<< "$TUNNEL_INTERFACES")"
+for name in "${tunnel_interfaces[@]}"; do
+  if ! [[ "$name" =~ ^[A-Za-z0-9_.-]+$ ]] || [ "$name" = "$MESH_INTERFACE" ]; then
+    echo "TUNNEL_INTERFACES: '${name}' is not an interface name other than the mesh's" >&2
+    exit 1
+  fi
+done
+
 render_rules() {
-  local published cluster_tcp cluster_udp api_sources
+  local published published_udp connected cluster_tcp cluster_udp api_sources ifname
   published="$(as_set "$PUBLISHED_TCP_PORTS")"
+  published_udp="$(as_set "$PUBLISHED_UDP_PORTS")"
+  connected="$(as_set "$CONNECTED_CIDRS")"
   api_sources="$(as_set "$API_SOURCE_CIDRS")"
   cluster_tcp="$(as_set "$CLUSTER_TCP_PORTS")"
   cluster_udp="$(as_set "$CLUSTER_UDP_PORTS")"
@@ -80,6 +100,7 @@ render_rules() {
   echo "table inet sovereign {"
   echo "  set ssh_sources { type ipv4_addr; flags interval; elements = { $(as_set "$SSH_SOURCE_CIDRS") } }"
   [ -z "$api_sources" ] || echo "  set api_sources { type ipv4_addr; flags interval; elements = { ${api_sources} } }"
+  [ -z "$connected" ] || echo "  set connected_clusters { type ipv4_addr; flags interval; elements = { ${connected} } }"
   echo "  chain input {"
   echo "    type filter hook input priority filter; policy drop;"
   echo "    ct state established,related accept"
@@ -90,6 +111,7 @@ render_rules() {
   echo "    tcp dport ${SSH_PORT} ip saddr @ssh_sources accept comment \"ssh\""
   echo "    iifname \"${MESH_INTERFACE}\" tcp dport ${SSH_PORT} accept comment \"ssh over the mesh\""
   [ -z "$published" ] || echo "    tcp dport { ${published} } accept comment \"published\""
+  [ -z "$published_udp" ] || echo "    udp dport { ${published_udp} } accept comment \"published (udp)\""
   [ -z "$api_sources" ] || echo "    tcp dport ${API_PORT} ip saddr @api_sources accept comment \"kubernetes API for operators\""
   [ -z "$cluster_tcp" ] || echo "    iifname \"${MESH_INTERFACE}\" ip saddr ${MESH_CIDR} tcp dport { ${cluster_tcp} } accept comment \"cluster, mesh only\""
   [ -z "$cluster_udp" ] || echo "    iifname \"${MESH_INTERFACE}\" ip saddr ${MESH_CIDR} udp dport { ${cluster_udp} } accept comment \"cluster, mesh only\""
@@ -112,6 +134,19 @@ render_rules() {
     done
   fi
   [ -z "$published" ] || echo "    ct status dnat meta l4proto tcp ct original proto-dst { ${published} } accept comment \"published (hostPort, LoadBalancer)\""
+  if [ -n "$connected" ]; then
+    echo "    meta secpath exists ip saddr @connected_clusters accept comment \"connected clusters, decrypted from IPsec\""
+    # From the gateway on to the node of the destination pod: over the
+    # mesh, the CNI's interfaces or vx-submariner (never the public side).
+    for ifname in "$MESH_INTERFACE" "${pod_interfaces[@]}" "${tunnel_interfaces[@]}"; do
+      echo "    iifname \"${ifname}\" ip saddr @connected_clusters accept comment \"connected clusters, inside the cluster\""
+    done
+  fi
+  if [ -n "$POD_CIDR" ]; then
+    for ifname in "${tunnel_interfaces[@]}"; do
+      echo "    iifname \"${ifname}\" ip saddr ${POD_CIDR} accept comment \"pods to connected clusters, via the gateway\""
+    done
+  fi
   echo "  }"
   echo "}"
 }

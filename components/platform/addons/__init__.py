@@ -33,7 +33,7 @@ def addon_plans(ctx: PlatformContext) -> list[AddonPlan]:
     from components.data import plan as data
 
     # fleet: the hub's or a spoke's multi-cluster items (components/fleet).
-    from components import fleet
+    from components.fleet import plan as fleet
 
     extra = [fleet.plan(ctx)] if fleet.enabled(ctx.spec) else []
     return base + addons + ([data.plan(ctx)] if data.enabled(ctx.spec) else []) + extra

@@ -35,6 +35,11 @@ def recorded_stack_outputs(cloud, stack: str, outputs: dict, secret: tuple[str, 
     _stacks(cloud)[stack] = (dict(outputs), tuple(sorted(secret)))
 
 
+def stack_recorded(cloud, stack: str) -> bool:
+    """``stack`` exists for this cloud (recorded, or the stack being run)."""
+    return stack in _stacks(cloud)
+
+
 def stack_exists(cloud, stack: str) -> None:
     """``stack`` exists; with no outputs unless some were recorded."""
     _stacks(cloud).setdefault(stack, ({}, ()))
@@ -51,7 +56,7 @@ def read_stack_outputs(cloud, args: dict) -> dict:
     a stack never updated has no outputs."""
     name = args.get("name")
     if name not in _stacks(cloud):
-        raise Exception(f"no stack named '{name}' found")
+        raise Exception(f'unknown stack "{name}"')  # the DIY backend's words (engine 3.274)
     outputs, secret = _stacks(cloud)[name]
     return {"name": name, "outputs": outputs, "secretOutputNames": list(secret)}
 

@@ -8,6 +8,15 @@ if config.require("role") == "exporter":
     pulumi.export("plain", "https://hub:6443")
     pulumi.export("secret", pulumi.Output.secret("token-1234"))
     pulumi.export("nested", {"server": "https://hub:6443", "token": pulumi.Output.secret("t-5678")})
+elif config.require("role") == "invoker":
+    # The engine's built-in invoke a program reads a stack's outputs with
+    # synchronously: a stack the backend does not know is an error the
+    # program can catch.
+    try:
+        pulumi.runtime.invoke("pulumi:pulumi:readStackOutputs", {"name": config.require("source")})
+        pulumi.export("error", "")
+    except Exception as err:  # noqa: BLE001 the test reads the message
+        pulumi.export("error", str(err))
 else:
     ref = pulumi.StackReference("hub", stack_name=config.require("source"))
     for name in ("plain", "secret", "nested", "missing"):
