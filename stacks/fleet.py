@@ -22,7 +22,7 @@ from components.fleet.plan import needed_from_hub, role
 from components.fleet.names import (BOOTSTRAP_OUTPUT, BROKERS_OUTPUT, HUB_OUTPUT, SECRET_BOOTSTRAP,
                                     SECRET_BROKER_CA, SECRET_BROKER_SERVER, SECRET_BROKER_TOKEN, SECRET_IPSEC_PSK,
                                     broker_namespace, psk_secret, qualified_stack)
-from components.topology.history import READ_STACK_OUTPUTS
+from components.state.outputs import read_stack_outputs
 
 
 def hub_stack(spec) -> str:
@@ -50,15 +50,16 @@ def hub_secrets(spec) -> dict[str, pulumi.Output]:
 def _check_hub_exported(stack: str, spec) -> None:
     """Fail before anything is created when the hub's stack is missing or
     has not exported what this spoke needs (a StackReference alone fails
-    only once resources are on their way). The engine's built-in
-    ``readStackOutputs``, synchronously; only names are looked at."""
+    only once resources are on their way): the engine's ``readStackOutputs``,
+    synchronously; only names are looked at, values come through the
+    StackReference, which keeps secrets secret."""
     wanted = [BOOTSTRAP_OUTPUT] + ([BROKERS_OUTPUT] if spec.fleet.submariner.enabled else [])
     try:
-        result = pulumi.runtime.invoke(READ_STACK_OUTPUTS, {"name": stack})
+        outputs, _ = read_stack_outputs(stack)
     except Exception as err:  # the engine's error, with what to do about it
         raise pulumi.RunError(f"cannot read the fleet hub's stack {stack} ({err}): deploy the hub "
                               f"({spec.fleet.hub}) first; nothing was planned") from None
-    missing = [name for name in wanted if name not in ((result.value or {}).get("outputs") or {})]
+    missing = [name for name in wanted if name not in outputs]
     if missing:
         raise pulumi.RunError(f"the fleet hub's stack {stack} has not exported {', '.join(missing)}: run `pulumi up` "
                               "on the hub (with this member in its fleet declaration) first; nothing was planned")

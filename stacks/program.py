@@ -9,7 +9,8 @@ from components.cluster.upgrade.recorded import OUTPUT as DEPLOYED_VERSION_OUTPU
 from components.cluster.upgrade.recorded import check_version_change
 from components.spec import SpecError, catalog_for, parse_cluster_spec
 from components.topology.history import OUTPUT as MESH_HISTORY_OUTPUT
-from components.topology.history import read_mesh_history
+from components.state.outputs import previous_outputs
+from components.topology.history import parse_history
 
 from .config import CLUSTER_KEY, ETCD_S3_ACCESS_KEY, ETCD_S3_SECRET_KEY, GITOPS_REPO_SSH_KEY, SSH_PRIVATE_KEY
 from .environments import BASE_KEY, base_paths, compose
@@ -32,10 +33,11 @@ def main() -> None:
         raise pulumi.RunError(str(composed.explain(err) if composed else err)) from None
     # Existing hosts keep the mesh addresses they were given (read before
     # anything uses an address; exported again below).
-    spec = spec.with_mesh_history(read_mesh_history())
+    previous = previous_outputs()
+    spec = spec.with_mesh_history(parse_history(previous.get(MESH_HISTORY_OUTPUT)))
     try:
         # One minor version at a time, never down, from what this stack last deployed.
-        check_version_change(spec.version)
+        check_version_change(spec.version, previous.get(DEPLOYED_VERSION_OUTPUT))
     except SpecError as err:
         raise pulumi.RunError(str(err)) from None
     # Checked before anything is created, like the spec.

@@ -24,7 +24,7 @@ from components.platform.objects import custom, metadata, namespace
 from components.platform.values import get_path
 
 from . import charts as os_charts
-from .charts import ADAPTER, INGRESS_RELEASE, NS, POOLS, VM_RESERVATION, OpenStackInputs, chart_values
+from .charts import INGRESS_RELEASE, NS, POOLS, VM_RESERVATION, OpenStackInputs, chart_values
 from .labels import COMPUTE, ENABLED, role_groups
 from .memory import MemoryTable, place
 from .releases import REPOSITORY, RELEASES

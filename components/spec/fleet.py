@@ -36,6 +36,7 @@ SHARED_DOMAIN = "shared"
 # treated as a generic CNI, its e2e tests fail) nor a cluster without
 # kube-proxy in iptables mode (Known Issues: iptables mode only).
 SUBMARINER_CNI = "calico"
+CONTINENTS = ("EU", "NA", "SA", "AS", "OC", "AF")  # components/catalog/models.py Continent
 
 
 def _label(value: str, what: str) -> str:
@@ -49,6 +50,27 @@ class FleetRegionSpec(SpecModel):
 
     # No data crosses the region's border, in or out.
     isolated: bool = False
+    # Where its clusters' machines may stand (checked against the price
+    # catalog's regions; existing hosts are the operator's word): continents
+    # (EU, NA, SA, AS, OC, AF) and/or ISO country codes; empty: anywhere.
+    continents: list[str] = Field(default_factory=list)
+    countries: list[str] = Field(default_factory=list)
+
+    @field_validator("continents")
+    @classmethod
+    def _continents(cls, value: list[str]) -> list[str]:
+        bad = [c for c in value if c not in CONTINENTS]
+        if bad:
+            raise ValueError(f"continents {bad} are not among {', '.join(CONTINENTS)}")
+        return value
+
+    @field_validator("countries")
+    @classmethod
+    def _countries(cls, value: list[str]) -> list[str]:
+        bad = [c for c in value if not re.match(r"^[A-Z]{2}$", c)]
+        if bad:
+            raise ValueError(f"countries {bad} must be ISO 3166-1 alpha-2 codes, such as 'FR'")
+        return value
 
 
 class FleetMemberSpec(SpecModel):
@@ -188,7 +210,7 @@ class FleetSpec(SpecModel):
 
 @reads("name", FLEET, "network.podCidr", "network.serviceCidr", "network.meshCidr", "network.cni",
        "kubernetes.kubeProxy", "kubernetes.apiSourceCidrs", "nodeGroups.*.labels", "nodeGroups.*.provider",
-       "nodeGroups.*.hosts")
+       "nodeGroups.*.hosts", "nodeGroups.*.region")
 def check_fleet(spec, catalog=None) -> Iterable[SpecIssue]:
     """This cluster is a member; regions, services and placements name what
     exists; nothing crosses an isolated region; what Submariner needs holds."""
@@ -207,12 +229,33 @@ def check_fleet(spec, catalog=None) -> Iterable[SpecIssue]:
         return
     yield from _placements(fleet)
     yield from _services(fleet)
+    yield from _residency(spec, fleet, catalog)
     if spec.name == fleet.hub and not spec.kubernetes.api_source_cidrs:
         yield SpecIssue("kubernetes.apiSourceCidrs", "the hub's API is closed to the internet, but spokes register "
                         "(klusterlet) and keep their Submariner brokers through it",
                         "list the spokes' node addresses (or 0.0.0.0/0: the API authenticates every call)")
     if fleet.submariner.enabled:
         yield from _submariner(spec, fleet)
+
+
+def _residency(spec, fleet: FleetSpec, catalog) -> Iterable[SpecIssue]:
+    """This cluster's cloud machines stand where its data region allows."""
+    name = fleet.members[spec.name].region
+    region = fleet.regions[name]
+    if catalog is None or not (region.continents or region.countries):
+        return
+    for gname, group in spec.node_groups.items():
+        found = None if group.is_existing or not group.region else catalog.region(group.provider, group.region)
+        if found is None:
+            continue
+        outside = (region.continents and found.continent not in region.continents) or \
+            (region.countries and found.country not in region.countries)
+        if outside:
+            allowed = ", ".join([*region.continents, *region.countries])
+            yield SpecIssue(f"nodeGroups.{gname}.region", f"{group.region} ({found.city}, {found.country}, "
+                            f"{found.continent}) is outside this cluster's data region {name} ({allowed})",
+                            f"place the group in region {name}, or make this cluster a member of the region "
+                            f"{group.region} belongs to")
 
 
 def _placements(fleet: FleetSpec) -> Iterable[SpecIssue]:

@@ -6,6 +6,7 @@ Importable without side effects: ``policy/__main__.py`` builds the
 
 from __future__ import annotations
 
+from .fleet import submariner_encrypted_once
 from .labels import residency_labels
 from .ports import no_public_control_plane_ports
 from .regions import allowed_node_regions, allowed_regions
@@ -19,6 +20,7 @@ POLICIES = [
     no_public_control_plane_ports,
     residency_labels,
     secrets_policy,
+    submariner_encrypted_once,
 ]
 
 __all__ = ["PACK_NAME", "POLICIES"]

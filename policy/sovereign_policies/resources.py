@@ -21,6 +21,7 @@ LOCAL_COMMAND = "command:local:Command"
 K8S_SERVICE = "kubernetes:core/v1:Service"
 K8S_SECRET = "kubernetes:core/v1:Secret"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 # The program's own component adopting existing hosts (components/compute/existing.py).
 EXISTING_NODES = "sovereign:compute:ExistingNodes"
 
@@ -38,6 +39,7 @@ PROPERTIES: dict[str, tuple[str, ...]] = {
     K8S_SERVICE: ("spec",),
     K8S_SECRET: ("data", "stringData"),
     K8S_PROVIDER: ("kubeconfig",),
+    HELM_RELEASE: ("chart", "name", "values"),
     EXISTING_NODES: ("hosts",),
 }
 

@@ -316,3 +316,57 @@ def test_a_hub_without_the_spoke_s_domain_is_named_in_the_error(hub):
     recorded_stack_outputs(cloud, HUB_STACK, outputs, tuple(hub.secret_outputs))
     with pytest.raises(Exception, match="exports no Submariner broker for data domain 'us'"):
         run_spec(example_spec("staging-us"), stack="staging-us", cloud=cloud)
+
+
+def test_a_cluster_whose_machines_stand_outside_its_data_region_is_refused():
+    spec = example_spec("staging-us")
+    spec["nodeGroups"]["main"]["region"] = "fsn1"           # a US cluster placed in Germany
+    spec["nodeGroups"]["main"]["instanceType"] = "cx23"
+    message = spec_issues(spec)["cluster.nodeGroups.main.region"]
+    assert "fsn1 (Falkenstein, DE, EU) is outside this cluster's data region us (US)" in message
+    moved = example_spec("test")
+    moved["nodeGroups"]["main"] |= {"region": "ash", "instanceType": "ccx13"}
+    assert "outside this cluster's data region eu (EU)" in spec_issues(moved)["cluster.nodeGroups.main.region"]
+
+
+# -- the policy pack ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def spoke_wire():
+    """The test spoke's program as the pack sees it (inputs in wire form)."""
+    from tests.unit.test_policy_pack import plan
+
+    return plan(example_spec("test"), "test")
+
+
+def _release_wire(spoke_wire, name: str) -> dict:
+    run, cloud = spoke_wire
+    [r] = [r for r in run.of_type(RELEASE) if r.inputs["name"] == name]
+    return copy.deepcopy(cloud.wire[(r.type, r.name)][0])
+
+
+@pytest.mark.parametrize("driver,words", [("wireguard", "inside the WireGuard mesh"),
+                                          ("vxlan", "unencrypted"), ("gre", "not an allowed cable driver")])
+def test_the_pack_refuses_a_submariner_cable_not_encrypted_exactly_once(spoke_wire, driver, words):
+    from policy.sovereign_policies.fleet import submariner_encrypted_once
+    from tests.unit.test_policy_pack import one_violation, resource_args, violations
+
+    wire = _release_wire(spoke_wire, "submariner-operator")
+    assert violations(submariner_encrypted_once, resource_args(RELEASE, wire)) == []   # the program's own
+    wire["values"]["value"]["submariner"]["cableDriver"] = driver
+    one_violation(submariner_encrypted_once, resource_args(RELEASE, wire), f"cable driver {driver!r}", words)
+    del wire["values"]["value"]["submariner"]["cableDriver"]                         # the chart's default
+    assert violations(submariner_encrypted_once, resource_args(RELEASE, wire)) == []
+    other = _release_wire(spoke_wire, "klusterlet")
+    other["values"]["value"]["submariner"] = {"cableDriver": "vxlan"}                 # not Submariner's chart
+    assert violations(submariner_encrypted_once, resource_args(RELEASE, other)) == []
+
+
+def test_the_us_cluster_passes_the_pack_only_with_its_reviewed_exception():
+    from tests.unit.test_policy_pack import pack_report, plan
+
+    run, cloud = plan(example_spec("staging-us"), "staging-us")
+    refused = [(p, m) for p, _, m in pack_report(run, cloud, {})]
+    assert refused and all(p == "allowed-regions" and "'ash'" in m for p, m in refused)
+    exception = yaml.safe_load(open("policy/staging-us.json"))
+    assert pack_report(run, cloud, exception) == []

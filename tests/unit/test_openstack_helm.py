@@ -476,3 +476,17 @@ def test_disabled_openstack_changes_nothing():
     run = run_spec(spec, stack="minwaas")
     assert not [r for r in run.resources if r.name.startswith("minwaas-openstack")]
     assert not [r for r in run.resources if "keycloak-keystone" in r.name]
+
+
+def test_the_plan_prints_the_memory_table_and_its_json():
+    import subprocess
+    import sys
+
+    from stacks.config import REPO_ROOT
+
+    result = subprocess.run([sys.executable, "-m", "stacks", "plan", "minwaas", "--json"], capture_output=True,
+                            text=True, cwd=REPO_ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr
+    section = json.loads(result.stdout)["openstack_memory"]
+    assert section["profile"] == "small" and section["unplaced"] == []
+    assert len(section["nodes"]) == 12 and min(n["left_mib"] for n in section["nodes"]) >= HEADROOM_MIB

@@ -1,0 +1,1 @@
+"""What a stack remembers between updates: its own (and other stacks') outputs."""
