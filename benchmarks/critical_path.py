@@ -58,6 +58,11 @@ BY_SUFFIX = {
     "-kubeconfig": 2,
     "-etcd": 30,  # external etcd member (install + start), kubeadm stacks
     "-etcd-snapshots": 10,  # snapshot schedule (stacked etcd: apt etcd-client first)
+    # Rolling-upgrade steps: no-ops on a first deploy, which is what this
+    # models (a version change takes minutes per node, one node at a time).
+    "-upgrade-drain": 1,
+    "-upgrade": 1,
+    "-upgrade-uncordon": 1,
 }
 # Steps whose time depends on what the script does, recognised from its inputs.
 ROLE_OVERRIDES = (

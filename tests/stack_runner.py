@@ -47,9 +47,11 @@ def run_spec(spec: dict, *, stack: str = "test", cloud: FakeCloud | None = None)
     return run_config(stack, {f"{PROJECT}:{CLUSTER_KEY}": spec}, cloud=cloud)
 
 
-def run_spec_with_secrets(spec: dict, *, stack: str = "test", **secrets: str) -> ProgramRun:
+def run_spec_with_secrets(spec: dict, *, stack: str = "test", cloud: FakeCloud | None = None,
+                          **secrets: str) -> ProgramRun:
     """Run the program with decrypted secret config values (as `pulumi up`
-    hands them over), e.g. ``etcdS3AccessKey="..."``; the SSH key is a stand-in."""
+    hands them over), e.g. ``etcdS3AccessKey="..."``; the SSH key is a stand-in.
+    ``cloud``: e.g. one whose backend holds a fleet hub's outputs."""
     from stacks.config import SSH_PRIVATE_KEY
     from stacks.plan.runtime import run_program
     from stacks.program import main
@@ -57,7 +59,7 @@ def run_spec_with_secrets(spec: dict, *, stack: str = "test", **secrets: str) ->
     values = {f"{PROJECT}:{CLUSTER_KEY}": json.dumps(spec), f"{PROJECT}:{SSH_PRIVATE_KEY}": SSH_KEY_FOR_TESTS}
     values |= {f"{PROJECT}:{key}": value for key, value in secrets.items()}
     secret_keys = [key for key in values if key != f"{PROJECT}:{CLUSTER_KEY}"]
-    return run_program(main, project=PROJECT, stack=stack, config=values, secret_keys=secret_keys)
+    return run_program(main, project=PROJECT, stack=stack, config=values, secret_keys=secret_keys, cloud=cloud)
 
 
 def run_components(build, *, stack: str = "test", cloud: FakeCloud | None = None, config: dict | None = None):

@@ -5,16 +5,23 @@ built here, cloud stand-ins answering from the plan's constraint-enforcing
 fakes (tests/engine/providers/cloud_provider.py).
 
 The real engine and the mock plan (`scripts/plan`, the unit tests) must
-agree on what a first `pulumi up` creates, resource for resource."""
+agree on what a first `pulumi up` creates, resource for resource. A fleet
+spoke (test, staging, staging-us) previews against a backend holding its
+hub's stack, as it must be deployed after it (docs/fleet.md)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
+from stacks.plan.fake_cloud import FakeCloud
 from tests.engine.program_stack import ProgramStack
-from tests.engine.pulumi_cli import stand_in_plugins
+from tests.engine.pulumi_cli import PulumiStack, stand_in_plugins
 from tests.stack_runner import EXAMPLE_STACKS, example_spec, run_spec_with_secrets
 
+OUTPUTS_PROGRAM = Path(__file__).parent / "outputs_program"
 DEPLOY_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nZGVwbG95IGtleSBvZiB0aGUgdGVzdHM=\n-----END OPENSSH PRIVATE KEY-----"
 # prod backs its PostgreSQL up to S3 (dataServices.postgres.backups).
 SECRETS = {"gitopsRepoSshKey": DEPLOY_KEY, "etcdS3AccessKey": "AKIAENGINETESTS", "etcdS3SecretKey": "engine/secret",
@@ -35,13 +42,39 @@ def cloud_plugins(tmp_path_factory):
 
 @pytest.mark.parametrize("stack", EXAMPLE_STACKS)
 def test_the_real_engine_plans_what_the_mock_plan_creates(kubernetes_engine, cloud_plugins, tmp_path, stack):
+    cloud = FakeCloud()
+    hub_stand_in(kubernetes_engine, tmp_path, example_spec(stack), cloud)
     program = ProgramStack(kubernetes_engine, cloud_plugins, tmp_path)
     program.set_spec(example_spec(stack))
     for key, value in SECRETS.items():
         program.stack.set_config(key, value, secret=True)
     steps = program.stack.preview()
-    assert {s.op for s in steps} == {"create"}
+    # A fleet spoke reads its hub's stack (a StackReference): a read, not a create.
+    assert {s.op for s in steps} <= {"create", "read"}
+    assert {s.type for s in steps if s.op == "read"} <= {"pulumi:pulumi:StackReference"}
     planned = sorted((s.type, s.name) for s in steps if s.type != "pulumi:pulumi:Stack")
 
-    mocked = run_spec_with_secrets(example_spec(stack), stack="lab", **SECRETS)
+    mocked = run_spec_with_secrets(example_spec(stack), stack="lab", cloud=cloud, **SECRETS)
     assert planned == sorted((r.type, r.name) for r in mocked.resources)
+
+
+def hub_stand_in(engine, workdir, spec: dict, cloud: FakeCloud) -> None:
+    """For a fleet spoke: its hub's stack in the engine's backend (and in the
+    mocks' ``cloud``), holding the outputs the hub's offline plan exports
+    (tests/engine/outputs_program; the hub's own preview is another case)."""
+    from components.fleet.names import BOOTSTRAP_OUTPUT, BROKERS_OUTPUT, HUB_OUTPUT
+    from stacks.plan.fakes.state import recorded_stack_outputs
+    from stacks.plan.fleet_hub import hub_stack_name
+    from tests.stack_runner import run_spec
+
+    hub_stack = hub_stack_name(spec)
+    if hub_stack is None:
+        return
+    hub = run_spec(example_spec(hub_stack), stack=hub_stack)
+    outputs = {name: hub.outputs[name] for name in (BOOTSTRAP_OUTPUT, BROKERS_OUTPUT, HUB_OUTPUT)}
+    secret = sorted(hub.secret_outputs & set(outputs))
+    stand_in = PulumiStack(engine, OUTPUTS_PROGRAM, workdir, hub_stack)
+    stand_in.set_config("outputs", json.dumps(outputs))
+    stand_in.set_config_list("secretOutputs", secret)
+    stand_in.up()
+    recorded_stack_outputs(cloud, f"organization/sovereign-cloud/{hub_stack}", outputs, tuple(secret))

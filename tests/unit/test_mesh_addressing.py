@@ -57,7 +57,9 @@ def test_adding_or_removing_a_group_keeps_other_groups():
 
 
 def test_addresses_are_in_the_mesh_unique_and_outside_the_vip_block():
-    for stack in ("prod", "budget", "dev"):
+    from tests.stack_runner import EXAMPLE_STACKS
+
+    for stack in EXAMPLE_STACKS:
         spec = example_spec(stack)
         mesh = ipaddress.ip_network(spec["network"]["meshCidr"]) if "network" in spec and "meshCidr" in spec["network"] else ipaddress.ip_network("10.42.0.0/16")
         addresses = [ipaddress.ip_address(ip) for ip in ips(spec).values()]
