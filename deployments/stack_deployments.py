@@ -47,8 +47,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Files of the sovereign-cloud program (relative to its repoDir) whose change
 # must trigger a preview/deployment of every stack; each stack adds its own
-# Pulumi.<stack>.yaml, and the policy pack (relative to the repository root)
-# is added too. Tests, docs, benchmarks and deployments/ itself trigger nothing.
+# Pulumi.<stack>.yaml and the base files it names (clusterBase), and the
+# policy pack (relative to the repository root) is added too. Tests, docs, benchmarks and deployments/ itself trigger nothing.
 PROGRAM_PATHS = ("Pulumi.yaml", "__main__.py", "requirements.txt", "components/**", "stacks/**")
 POLICY_PATHS = ("policy/**",)
 

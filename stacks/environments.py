@@ -2,7 +2,7 @@
 (``sovereign-cloud:clusterBase``), its own ``cluster`` object overrides them.
 
     config:
-      sovereign-cloud:clusterBase: environments/base.yaml      # or a list, applied in order
+      sovereign-cloud:clusterBase: [environments/base.yaml]   # applied in order
       sovereign-cloud:cluster:
         name: staging
         nodeGroups: {main: {count: 3}}
@@ -84,21 +84,21 @@ def parse(composed: Composed, *, catalog=None):
 
 
 def base_paths(raw) -> list[str]:
-    """``clusterBase`` as Pulumi config hands it over: None, a path, or a
-    list of paths (a JSON array in the runtime's string form)."""
+    """``clusterBase`` as Pulumi config hands it over: absent, or a list of
+    paths (a JSON array in the runtime's string form). Pulumi.yaml declares
+    it an array, so the engine refuses a bare path: so does this."""
     if raw is None or raw == "":
         return []
-    if isinstance(raw, str) and raw.lstrip().startswith("["):
+    if isinstance(raw, str):
         try:
             raw = json.loads(raw)
-        except json.JSONDecodeError as err:
-            raise _base_error(f"is not a path or a list of paths: {err}") from None
-    paths = [raw] if isinstance(raw, str) else raw
-    if not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
-        raise _base_error(f"must be a path or a list of paths, got {raw!r}")
-    if len(set(paths)) != len(paths):
-        raise _base_error(f"lists a file twice: {paths}")
-    return paths
+        except json.JSONDecodeError:
+            raise _base_error(f"{raw!r} is not a list of paths", f"write it as a list: [{raw}]") from None
+    if not isinstance(raw, list) or not all(isinstance(p, str) and p for p in raw):
+        raise _base_error(f"must be a list of paths, got {raw!r}", "e.g. [environments/base.yaml]")
+    if len(set(raw)) != len(raw):
+        raise _base_error(f"lists a file twice: {raw}")
+    return raw
 
 
 def read_base(path: str, root: Path | None = None) -> dict:

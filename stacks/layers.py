@@ -3,7 +3,7 @@
 The merge rule (docs/environments.md), applied layer after layer:
 
 - mappings merge key by key, recursively;
-- ``null`` removes the key (RFC 7386, JSON Merge Patch);
+- ``null`` removes the key (RFC 7396, JSON Merge Patch);
 - ``$patch: replace`` in a mapping replaces the mapping below instead of
   merging into it (the Kubernetes strategic-merge-patch directive);
 - scalars and lists replace, except the lists of ``MERGE_KEYS`` (the hosts

@@ -10,7 +10,7 @@ components/spec/fleet.py; docs/fleet.md).
   domain on the hub, the operator on each spoke (``submariner.py``).
 - Isolation: an isolated region is its own data domain (own broker), the
   spec refuses exports across it, and each node's firewall forwards only
-  from its domain's clusters (``firewall.py``).
+  from its domain's clusters (``ports.py``, the node firewall).
 
 The plan is pure data like every add-on (``plan.plan``); the platform
 creates it. What crosses stacks (the hub's outputs, the spokes'

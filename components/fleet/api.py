@@ -52,6 +52,14 @@ class _Object(Strict):
     metadata: Metadata
 
 
+class _Namespaced(_Object):
+    @model_validator(mode="after")
+    def _namespaced(self):
+        if not self.metadata.namespace:
+            raise ValueError(f"a {self.kind} is namespaced")
+        return self
+
+
 # -- cluster.open-cluster-management.io -----------------------------------------
 
 class ManagedClusterSpec(Strict):
@@ -84,7 +92,7 @@ class SetBindingSpec(Strict):
     cluster_set: str = Field(alias="clusterSet", min_length=1)
 
 
-class ManagedClusterSetBinding(_Object):
+class ManagedClusterSetBinding(_Namespaced):
     api_version: Literal["cluster.open-cluster-management.io/v1beta2"] = Field(alias="apiVersion")
     kind: Literal["ManagedClusterSetBinding"]
     spec: SetBindingSpec
@@ -92,8 +100,8 @@ class ManagedClusterSetBinding(_Object):
     @model_validator(mode="after")
     def _named_after_its_set(self):
         # "It must match the instance name of the ManagedClusterSetBinding."
-        if self.metadata.name != self.spec.cluster_set or not self.metadata.namespace:
-            raise ValueError("a ManagedClusterSetBinding is namespaced and named after its clusterSet")
+        if self.metadata.name != self.spec.cluster_set:
+            raise ValueError("a ManagedClusterSetBinding is named after its clusterSet")
         return self
 
 
@@ -111,16 +119,10 @@ class PlacementSpec(Strict):
     predicates: list[Predicate] = Field(default_factory=list)
 
 
-class Placement(_Object):
+class Placement(_Namespaced):
     api_version: Literal["cluster.open-cluster-management.io/v1beta1"] = Field(alias="apiVersion")
     kind: Literal["Placement"]
     spec: PlacementSpec
-
-    @model_validator(mode="after")
-    def _namespaced(self):
-        if not self.metadata.namespace:
-            raise ValueError("a Placement is namespaced")
-        return self
 
 
 # -- operator.open-cluster-management.io ------------------------------------------

@@ -36,10 +36,11 @@ drivers are enabled)."""
 CLUSTER_MANAGER = "fleet/cluster-manager"
 
 
-def control_plane_replicas(ctx: PlatformContext) -> int:
-    """OCM's operators run 3 replicas of a hub (or agent) Deployment on a
-    cluster with 3+ control planes, else 1 (their DetermineReplica)."""
-    return 3 if sum("control-plane" in n.roles for n in ctx.nodes) >= 3 else 1
+OPERATOR_REPLICAS = 1
+"""Replicas OCM's operators give the hub's (and an agent's) Deployments:
+3 only with more than one node labelled ``node-role.kubernetes.io/master=``
+(empty value; DetermineReplicaByNodes, ocm pkg/operator/helpers). K3s sets
+that label to "true" and kubeadm no longer sets it: 1 on every cluster here."""
 
 
 def hub_plan(ctx: PlatformContext, fleet: FleetSpec, name: str) -> AddonPlan:
@@ -67,11 +68,10 @@ def hub_plan(ctx: PlatformContext, fleet: FleetSpec, name: str) -> AddonPlan:
             secrets.append(psk_secret(domain))
     for m in manifests:
         api.check(m.obj)
-    hub_replicas = control_plane_replicas(ctx)
     workloads = [Workload(operator.key, "ocm-operator", "Deployment", ("resources",),
                           replicas=operator.values["replicaCount"])]
     workloads += [Workload(CLUSTER_MANAGER, f"ocm-{c}", "Deployment",
-                           ("spec", "resourceRequirement", "resourceRequirements"), replicas=hub_replicas)
+                           ("spec", "resourceRequirement", "resourceRequirements"), replicas=OPERATOR_REPLICAS)
                   for c in HUB_CONTROLLERS]
     return AddonPlan(name, releases=releases, manifests=manifests, workloads=workloads, secrets=secrets)
 

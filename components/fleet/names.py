@@ -5,11 +5,9 @@ from __future__ import annotations
 
 # -- Open Cluster Management (the charts' and operators' fixed namespaces) --
 OCM_NAMESPACE = "open-cluster-management"
-"""The operators (cluster-manager chart on the hub, klusterlet chart on spokes)."""
-HUB_NAMESPACE = "open-cluster-management-hub"
-"""Where the cluster-manager operator runs the hub controllers (Default mode)."""
-AGENT_NAMESPACE = "open-cluster-management-agent"
-"""Where the klusterlet operator runs the agent (Singleton mode)."""
+"""The operators (cluster-manager chart on the hub, klusterlet chart on
+spokes); they run the hub controllers in open-cluster-management-hub and
+the agent in open-cluster-management-agent themselves."""
 BOOTSTRAP_SA = "fleet-bootstrap"
 BOOTSTRAP_TOKEN = "fleet-bootstrap-token"
 BOOTSTRAP_ROLE = "sovereign:fleet-bootstrap"

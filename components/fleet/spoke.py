@@ -12,7 +12,7 @@ from components.platform.objects import namespace
 from components.platform.profiles import replicas, requests
 from components.spec.fleet import FleetSpec
 
-from .hub import OCM_VERSION, control_plane_replicas
+from .hub import OCM_VERSION, OPERATOR_REPLICAS
 from .names import OCM_NAMESPACE, SECRET_BOOTSTRAP
 from .submariner import operator_items
 from .values import KlusterletValues
@@ -35,7 +35,7 @@ def spoke_plan(ctx: PlatformContext, fleet: FleetSpec, member: str, name: str) -
         Workload(klusterlet.key, "ocm-operator", "Deployment", ("resources",),
                  replicas=klusterlet.values["replicaCount"]),
         Workload(klusterlet.key, "ocm-klusterlet-agent", "Deployment",
-                 ("klusterlet", "resourceRequirement", "resourceRequirements"), replicas=control_plane_replicas(ctx)),
+                 ("klusterlet", "resourceRequirement", "resourceRequirements"), replicas=OPERATOR_REPLICAS),
     ]
     if fleet.submariner.enabled:
         operator, items, counted = operator_items(ctx, member, fleet.domain(member), after=[])

@@ -21,7 +21,7 @@ import ipaddress
 import re
 from collections.abc import Iterable
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .base import SpecModel
 from .errors import SpecIssue
@@ -172,18 +172,11 @@ class FleetSpec(SpecModel):
             raise ValueError("a fleet needs at least one region")
         return value
 
-    @field_validator("members")
+    @field_validator("members", "placements")
     @classmethod
-    def _members(cls, value: dict) -> dict:
+    def _names(cls, value: dict, info: ValidationInfo) -> dict:
         for name in value:
-            _label(name, "member")
-        return value
-
-    @field_validator("placements")
-    @classmethod
-    def _placements(cls, value: dict) -> dict:
-        for name in value:
-            _label(name, "placement")
+            _label(name, info.field_name.removesuffix("s"))
         return value
 
     @model_validator(mode="after")
@@ -208,24 +201,19 @@ class FleetSpec(SpecModel):
 
 # -- the rules needing the whole spec ----------------------------------------------
 
-@reads("name", FLEET, "network.podCidr", "network.serviceCidr", "network.meshCidr", "network.cni",
-       "kubernetes.kubeProxy", "kubernetes.apiSourceCidrs", "nodeGroups.*.labels", "nodeGroups.*.provider",
-       "nodeGroups.*.hosts", "nodeGroups.*.region")
+@reads("name", FLEET, "kubernetes.apiSourceCidrs", "nodeGroups.*.provider", "nodeGroups.*.region",
+       "nodeGroups.*.hosts")
 def check_fleet(spec, catalog=None) -> Iterable[SpecIssue]:
     """This cluster is a member; regions, services and placements name what
-    exists; nothing crosses an isolated region; what Submariner needs holds."""
+    exists; nothing crosses an isolated region; machines stand in their region."""
     fleet = spec.fleet
-    if fleet is None:
-        return
-    unknown_region = {m: s.region for m, s in fleet.members.items() if s.region not in fleet.regions}
-    for member, region in unknown_region.items():
-        yield SpecIssue(f"{FLEET}.members.{member}.region", f"region {region!r} is not one of fleet.regions",
-                        f"add it to fleet.regions or use one of {', '.join(sorted(fleet.regions))}")
-    if spec.name not in fleet.members:
-        yield SpecIssue(FLEET, f"this cluster ({spec.name!r}) is not a member of the fleet",
-                        f"add fleet.members.{spec.name}, or set name to one of {', '.join(sorted(fleet.members))}")
-        return
-    if unknown_region:
+    if not _usable(spec):
+        if fleet is not None and spec.name not in fleet.members:
+            yield SpecIssue(FLEET, f"this cluster ({spec.name!r}) is not a member of the fleet",
+                            f"add fleet.members.{spec.name}, or set name to one of {', '.join(sorted(fleet.members))}")
+        for member, region in _unknown_regions(fleet).items():
+            yield SpecIssue(f"{FLEET}.members.{member}.region", f"region {region!r} is not one of fleet.regions",
+                            f"add it to fleet.regions or use one of {', '.join(sorted(fleet.regions))}")
         return
     yield from _placements(fleet)
     yield from _services(fleet)
@@ -234,8 +222,26 @@ def check_fleet(spec, catalog=None) -> Iterable[SpecIssue]:
         yield SpecIssue("kubernetes.apiSourceCidrs", "the hub's API is closed to the internet, but spokes register "
                         "(klusterlet) and keep their Submariner brokers through it",
                         "list the spokes' node addresses (or 0.0.0.0/0: the API authenticates every call)")
-    if fleet.submariner.enabled:
-        yield from _submariner(spec, fleet)
+
+
+@reads("name", FLEET, "network.podCidr", "network.serviceCidr", "network.meshCidr", "network.cni",
+       "kubernetes.kubeProxy", "nodeGroups.*.labels", "nodeGroups.*.provider", "nodeGroups.*.hosts")
+def check_fleet_submariner(spec, catalog=None) -> Iterable[SpecIssue]:
+    """What Submariner needs of this cluster and of the fleet's networks."""
+    if _usable(spec) and spec.fleet.submariner.enabled:
+        yield from _submariner(spec, spec.fleet)
+
+
+def _unknown_regions(fleet) -> dict[str, str]:
+    if fleet is None:
+        return {}
+    return {m: s.region for m, s in fleet.members.items() if s.region not in fleet.regions}
+
+
+def _usable(spec) -> bool:
+    """A fleet this cluster is a member of, every member in a known region."""
+    fleet = spec.fleet
+    return fleet is not None and spec.name in fleet.members and not _unknown_regions(fleet)
 
 
 def _residency(spec, fleet: FleetSpec, catalog) -> Iterable[SpecIssue]:

@@ -15,7 +15,7 @@ from .platform import check_storage
 from .storage import check_rook_ceph
 from .data import check_data_service_addons, check_data_services
 from .autoscaler import check_autoscaling
-from .fleet import check_fleet
+from .fleet import check_fleet, check_fleet_submariner
 from .openstack import check_openstack, check_openstack_memory
 from .cluster import ClusterSpec
 from .errors import SpecIssue
@@ -350,6 +350,7 @@ def _one_of(choices) -> str:
 RULES: tuple[Rule, ...] = (
     check_cidrs, check_private_networks, check_control_plane, check_etcd_snapshot_schedule, check_groups,
     check_names_and_addresses, check_kube_proxy, check_storage, check_rook_ceph,
-    check_data_services, check_data_service_addons, check_autoscaling, check_fleet, check_openstack,
+    check_data_services, check_data_service_addons, check_autoscaling, check_fleet, check_fleet_submariner,
+    check_openstack,
     check_openstack_memory,
 )

@@ -78,3 +78,23 @@ def hub_stand_in(engine, workdir, spec: dict, cloud: FakeCloud) -> None:
     stand_in.set_config_list("secretOutputs", secret)
     stand_in.up()
     recorded_stack_outputs(cloud, f"organization/sovereign-cloud/{hub_stack}", outputs, tuple(secret))
+
+
+def test_the_real_engine_merges_a_stack_s_base_files_like_the_plan(kubernetes_engine, cloud_plugins, tmp_path):
+    """Pulumi.fleet.yaml as it is (clusterBase + overrides, not a merged
+    spec): the program merges environments/base.yaml itself under the real
+    engine, which also accepts the array-typed clusterBase Pulumi.yaml declares."""
+    import yaml
+
+    from stacks.config import REPO_ROOT
+
+    program = ProgramStack(kubernetes_engine, cloud_plugins, tmp_path)
+    path = program.stack.project / f"Pulumi.{program.stack.stack}.yaml"
+    document = yaml.safe_load(path.read_text()) or {}
+    document.setdefault("config", {}).update(yaml.safe_load((REPO_ROOT / "Pulumi.fleet.yaml").read_text())["config"])
+    path.write_text(yaml.safe_dump(document))
+    steps = program.stack.preview()
+    planned = sorted((s.type, s.name) for s in steps if s.type != "pulumi:pulumi:Stack")
+    mocked = run_spec_with_secrets(example_spec("fleet"), stack="lab")
+    assert planned == sorted((r.type, r.name) for r in mocked.resources)
+    assert any(name == "fleet-platform-cluster-manager" for _, name in planned)

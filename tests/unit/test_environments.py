@@ -119,9 +119,11 @@ def test_a_layer_that_cannot_merge_is_a_spec_error_naming_its_file(tmp_path, ove
 
 # -- clusterBase: where the layers come from -------------------------------------
 
-def test_base_paths_take_a_path_or_a_list():
-    assert base_paths(None) == [] and base_paths("environments/base.yaml") == ["environments/base.yaml"]
+def test_base_paths_are_a_list_like_pulumi_yaml_declares_them():
+    assert base_paths(None) == [] and base_paths("[]") == []             # absent: Pulumi.yaml's default
     assert base_paths('["a.yaml", "b.yaml"]') == ["a.yaml", "b.yaml"]   # a list, as the runtime hands it over
+    with pytest.raises(SpecError, match=r"write it as a list: \[environments/base.yaml\]"):
+        base_paths("environments/base.yaml")                             # the engine refuses a bare path too
     with pytest.raises(SpecError, match="twice"):
         base_paths(["a.yaml", "a.yaml"])
 
@@ -193,7 +195,7 @@ def test_the_program_refuses_a_layered_stack_naming_the_file(tmp_path, monkeypat
                                                                               "instanceType": "cx999"}}})
     monkeypatch.setattr(environments, "REPO_ROOT", tmp_path)
     with pytest.raises(Exception) as caught:
-        run_config("staging", {f"{PROJECT}:{BASE_KEY}": path, f"{PROJECT}:cluster": {"name": "staging"}})
+        run_config("staging", {f"{PROJECT}:{BASE_KEY}": [path], f"{PROJECT}:cluster": {"name": "staging"}})
     assert "cluster.nodeGroups.main.instanceType (from environments/base.yaml)" in str(caught.value)
     assert caught.value.registered_resources == []
 
@@ -219,6 +221,7 @@ def read_reference(outputs: dict | None, secret: tuple[str, ...] = (), *, names=
         for name in names:
             pulumi.export(name, ref.get_output(name))
         pulumi.export("secretOutputNames", ref.secret_output_names)
+        pulumi.export("outputs", ref.outputs)
 
     return run_components(program, cloud=cloud)
 
@@ -226,8 +229,11 @@ def read_reference(outputs: dict | None, secret: tuple[str, ...] = (), *, names=
 def test_a_stack_reference_reads_the_outputs_that_exist_and_keeps_secrets_secret():
     run = read_reference({"plain": "https://hub:6443", "secret": "token-1234"}, ("secret",))
     assert run.outputs == {"plain": "https://hub:6443", "secret": "token-1234", "missing": None,
-                           "secretOutputNames": ["secret"]}
-    assert run.secret_outputs == {"secret"}
+                           "secretOutputNames": ["secret"],
+                           "outputs": {"plain": "https://hub:6443", "secret": "token-1234"}}
+    # The map of all outputs holds a secret: secret as a whole, as the engine hands it over.
+    assert run.secret_outputs == {"secret", "outputs"}
+    assert read_reference({"plain": 1}).secret_outputs == set()
     [ref] = run.of_type("pulumi:pulumi:StackReference")
     # A read of the stack by name, as the engine does it: no managed resource.
     assert (ref.read, ref.id, ref.inputs["name"]) == (True, HUB, HUB)
@@ -235,7 +241,7 @@ def test_a_stack_reference_reads_the_outputs_that_exist_and_keeps_secrets_secret
 
 def test_a_secret_output_stays_secret_even_when_its_value_looks_plain():
     run = read_reference({"n": 3, "kubeconfig": {"clusters": []}}, ("kubeconfig",), names=("n", "kubeconfig"))
-    assert run.outputs["kubeconfig"] == {"clusters": []} and run.secret_outputs == {"kubeconfig"}
+    assert run.outputs["kubeconfig"] == {"clusters": []} and run.secret_outputs == {"kubeconfig", "outputs"}
 
 
 def test_require_output_of_a_name_the_stack_does_not_export_fails():
@@ -256,3 +262,32 @@ def test_require_output_of_a_name_the_stack_does_not_export_fails():
 def test_a_reference_to_a_stack_the_backend_does_not_know_fails_like_the_engine():
     with pytest.raises(Exception, match=f'unknown stack "{HUB}"'):
         read_reference(None)
+
+
+def test_the_plan_of_a_layered_stack_file_prints_each_error_with_its_file_and_exits_2(tmp_path):
+    import subprocess
+    import sys
+
+    from stacks.config import REPO_ROOT
+
+    stack_file = tmp_path / "Pulumi.qa.yaml"
+    stack_file.write_text(yaml.safe_dump({"config": {
+        "sovereign-cloud:clusterBase": ["environments/base.yaml"],
+        "sovereign-cloud:cluster": {"name": "qa", "network": {"cni": "flannel"}}}}))
+    result = subprocess.run([sys.executable, "-m", "stacks", "plan", "--file", str(stack_file)],
+                            capture_output=True, text=True, cwd=REPO_ROOT, timeout=300)
+    assert result.returncode == 2, result.stderr
+    assert "cluster.network.cni (from Pulumi.qa.yaml): " in result.stderr
+    # Not a member of the base's fleet: the fleet section comes from the base.
+    assert "cluster.fleet (from environments/base.yaml): this cluster ('qa') is not a member" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_every_environment_stack_is_built_from_the_base():
+    base = yaml.safe_load(open("environments/base.yaml"))["cluster"]
+    for stack in ("fleet", "test", "staging", "staging-us"):
+        document = yaml.safe_load(open(f"Pulumi.{stack}.yaml"))["config"]
+        assert document[f"sovereign-cloud:{BASE_KEY}"] == ["environments/base.yaml"]
+        merged = example_spec(stack)
+        assert merged["fleet"] == base["fleet"] and merged["distribution"] == base["distribution"]
+        assert merged["name"] == stack

@@ -370,3 +370,82 @@ def test_the_us_cluster_passes_the_pack_only_with_its_reviewed_exception():
     assert refused and all(p == "allowed-regions" and "'ash'" in m for p, m in refused)
     exception = yaml.safe_load(open("policy/staging-us.json"))
     assert pack_report(run, cloud, exception) == []
+
+
+# -- firewalls: gateways reachable, other domains dropped ------------------------------
+
+def _firewall_params(run, node: str) -> dict[str, str]:
+    from tests.unit.test_port_policy import _script_params
+
+    [firewall] = [r for r in run.resources if r.name.endswith(f"-baseline-{node}-firewall")]
+    return _script_params(firewall.script("create"))
+
+
+def test_gateways_open_ipsec_and_nodes_forward_only_their_domain_s_clusters(spokes):
+    staging = spokes["staging"]
+    gateway, control_plane = _firewall_params(staging, "workers-1"), _firewall_params(staging, "main-1")
+    assert gateway["PUBLISHED_UDP_PORTS"].split() == ["500", "4500", "4490"]
+    assert control_plane["PUBLISHED_UDP_PORTS"] == ""                   # not a gateway
+    for params in (gateway, control_plane):
+        # The test cluster's networks (same domain), never staging-us's (10.246/16, 10.98/16).
+        assert params["CONNECTED_CIDRS"].split() == ["10.244.0.0/16", "10.96.0.0/16"]
+        assert params["TUNNEL_INTERFACES"] == "vx-submariner"
+        assert "4800" in params["CLUSTER_UDP_PORTS"].split()           # vx-submariner over the mesh
+    alone = _firewall_params(spokes["staging-us"], "main-1")
+    assert alone["CONNECTED_CIDRS"] == ""                              # the only cluster of its domain
+
+
+def test_the_hetzner_firewall_of_a_gateway_group_lets_ipsec_in(spokes):
+    run = spokes["staging"]
+    rules = {}
+    for firewall in run.of_type("hcloud:index/firewall:Firewall"):
+        rules[firewall.name] = {(r["protocol"], r.get("port")) for r in firewall.inputs["rules"]}
+    [gateways] = [r for n, r in rules.items() if "workers" in n]
+    [others] = [r for n, r in rules.items() if "main" in n]
+    assert {("udp", "500"), ("udp", "4500"), ("udp", "4490")} <= gateways
+    assert not {("udp", "500"), ("udp", "4500")} & others
+
+
+def test_the_rendered_forward_chain_admits_connected_clusters_never_from_the_public_side(tmp_path):
+    from tests.unit.test_node_scripts import chain, firewall_rules
+
+    out = firewall_rules(tmp_path, POD_INTERFACES=["cali*"], PUBLISHED_UDP_PORTS=["500", "4500"],
+                         CONNECTED_CIDRS=["10.245.0.0/16", "10.97.0.0/16"], TUNNEL_INTERFACES=["vx-submariner"])
+    assert out.returncode == 0, out.stderr                       # nft -c accepted it (as root)
+    text = (tmp_path / "nft/sovereign.nft").read_text()
+    assert "set connected_clusters { type ipv4_addr; flags interval; elements = { 10.245.0.0/16, 10.97.0.0/16 } }" in text
+    assert 'udp dport { 500, 4500 } accept comment "published (udp)"' in chain(text, "input")
+    connected = [r for r in chain(text, "forward") if "@connected_clusters" in r]
+    assert connected == [
+        'meta secpath exists ip saddr @connected_clusters accept comment "connected clusters, decrypted from IPsec"',
+        'iifname "wg0" ip saddr @connected_clusters accept comment "connected clusters, inside the cluster"',
+        'iifname "cali*" ip saddr @connected_clusters accept comment "connected clusters, inside the cluster"',
+        'iifname "vx-submariner" ip saddr @connected_clusters accept comment "connected clusters, inside the cluster"',
+    ]
+    bad = firewall_rules(tmp_path / "bad", TUNNEL_INTERFACES=["wg0"])
+    assert bad.returncode == 1 and "TUNNEL_INTERFACES" in bad.stderr
+
+
+def test_a_cluster_outside_any_fleet_renders_the_firewall_as_before(tmp_path):
+    from tests.unit.test_node_scripts import chain, firewall_rules
+
+    out = firewall_rules(tmp_path, POD_INTERFACES=["cali*"])
+    text = (tmp_path / "nft/sovereign.nft").read_text()
+    assert out.returncode == 0 and "connected_clusters" not in text and "udp dport {" not in chain(text, "input")
+
+
+def test_the_fleet_s_pods_count_in_the_per_node_requests():
+    from components.platform.sizing import resources_per_node
+
+    hub = {r.node: r for r in resources_per_node(parse_cluster_spec(example_spec("fleet")))}
+    assert {"ocm-operator", "ocm-registration-controller", "ocm-placement-controller"} <= set(hub["main-1"].workloads)
+    spoke = {r.node: r for r in resources_per_node(parse_cluster_spec(example_spec("test")))}
+    assert {"ocm-klusterlet-agent", "submariner-operator"} <= set(spoke["main-1"].workloads)
+
+
+def test_namespaced_kinds_without_a_namespace_are_refused(hub):
+    for kind, name in (("Placement", "staging"), ("ManagedClusterSetBinding", "eu")):
+        obj = copy.deepcopy(objects(hub, kind)[name])
+        del obj["metadata"]["namespace"]
+        with pytest.raises(ValueError, match=f"a {kind} is namespaced"):
+            api.check(obj)

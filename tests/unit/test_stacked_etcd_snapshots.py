@@ -98,8 +98,10 @@ def test_stacked_snapshots_go_to_s3_with_secret_credentials_and_air_gapped_etcdc
                                  "region": "gra", "folder": "stacked"}},
         "airgap": {"enabled": True, "artifactsDir": "/srv/airgap"},
     }
+    # prod's database backups need their own keys (stacks/program.py checks them first).
     run = run_spec_with_secrets(spec, stack="prod", etcdS3AccessKey="AKIASTACKED",
-                                etcdS3SecretKey="s3-secret-of-stacked-etcd")
+                                etcdS3SecretKey="s3-secret-of-stacked-etcd",
+                                dataBackupS3AccessKey="AKIAPRODDATA", dataBackupS3SecretKey="s3-secret-of-prod-data")
     for cp in CPS:
         cmd = run.named(f"prod-{cp}-etcd-snapshots")
         schedule = cmd.script("create")

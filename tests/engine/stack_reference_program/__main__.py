@@ -22,3 +22,4 @@ else:
     for name in ("plain", "secret", "nested", "missing"):
         pulumi.export(name, ref.get_output(name))
     pulumi.export("secretOutputNames", ref.secret_output_names)
+    pulumi.export("outputs", ref.outputs)
