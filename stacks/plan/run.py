@@ -60,7 +60,10 @@ def _platform_requests(report: PlanReport, spec: ClusterSpec, catalog) -> None:
 
     rows = resources_per_node(spec, catalog)
     report.extras["resources_per_node"] = {"profile": spec.addons.profile, "nodes": [r.to_dict() for r in rows]}
-    report.sections.append((f"Platform requests per node (profile {spec.addons.profile})", format_requests(rows)))
+    # An upper bound: each Deployment's share is counted on every node it may
+    # run on (OpenStack stacks also get the placed table below).
+    report.sections.append((f"Platform requests per node (profile {spec.addons.profile}; upper bound: a Deployment "
+                            "counted on every node it may run on)", format_requests(rows)))
 
 
 def _openstack_memory(report: PlanReport, spec: ClusterSpec, catalog) -> None:

@@ -107,7 +107,7 @@ def test_plan_prints_the_requests_and_json_key():
     text = subprocess.run([sys.executable, "-m", "stacks", "plan", "dev"], capture_output=True, text=True,
                           cwd=REPO_ROOT, timeout=300)
     assert text.returncode == 0, text.stderr
-    assert "Platform requests per node (profile small):" in text.stdout
+    assert "Platform requests per node (profile small; upper bound" in text.stdout
     result = subprocess.run([sys.executable, "-m", "stacks", "plan", "budget", "--json"], capture_output=True,
                             text=True, cwd=REPO_ROOT, timeout=300)
     assert result.returncode == 0, result.stderr
