@@ -28,6 +28,7 @@ problem is reported at once with its field and the fix.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -414,7 +415,23 @@ def _deployment_settings(config: DeploymentsConfig, stack: str, spec: StackDeplo
     )
 
 
-def _policy(config: DeploymentsConfig, policy: Policy) -> ps.PolicyGroup:
+def policy_exceptions(config: DeploymentsConfig, policy: Policy) -> dict[str, dict]:
+    """Stack -> its reviewed policy config, ``policy/<stack>.json`` (what
+    ``pulumi preview --policy-pack-config`` takes, e.g. prod's extra region)."""
+    pack_dir = (Path(__file__).resolve().parent / policy.source_path).resolve()
+    found = {}
+    for stack in config.stacks:
+        path = pack_dir / f"{stack}.json"
+        if path.is_file():
+            found[stack] = json.loads(path.read_text())
+    return found
+
+
+def _policy(config: DeploymentsConfig, policy: Policy) -> list[ps.PolicyGroup]:
+    """The pack on every stack: one group with the pack as it is, and one
+    group per stack with a reviewed exception (its config applies to that
+    stack only; the stack is left out of the plain group, or that group
+    would still refuse it)."""
     pack = ps.PolicyPack(
         policy.name,
         name=policy.name,
@@ -422,16 +439,24 @@ def _policy(config: DeploymentsConfig, policy: Policy) -> ps.PolicyGroup:
         source_path=policy.source_path,
         version_tag=policy.version_tag,
     )
-    return ps.PolicyGroup(
-        f"{config.project}-stacks",
-        name=f"{config.project}-stacks",
-        organization_name=config.organization,
-        entity_type="stacks",
-        mode=policy.mode,
-        # The pack's outputs: the group is updated after the version is published.
-        policy_packs=[ps.PolicyGroupPolicyPackReferenceInputArgs(name=pack.name, version_tag=pack.version_tag)],
-        stacks=[ps.PolicyGroupStackReferenceArgs(name=stack, routing_project=config.project) for stack in config.stacks],
-    )
+    exceptions = policy_exceptions(config, policy)
+
+    def group(name: str, stacks: list[str], pack_config: dict | None) -> ps.PolicyGroup:
+        return ps.PolicyGroup(
+            name,
+            name=name,
+            organization_name=config.organization,
+            entity_type="stacks",
+            mode=policy.mode,
+            # The pack's outputs: the group is updated after the version is published.
+            policy_packs=[ps.PolicyGroupPolicyPackReferenceInputArgs(
+                name=pack.name, version_tag=pack.version_tag, config=pack_config)],
+            stacks=[ps.PolicyGroupStackReferenceArgs(name=stack, routing_project=config.project) for stack in stacks],
+        )
+
+    groups = [group(f"{config.project}-stacks", [s for s in config.stacks if s not in exceptions], None)]
+    groups += [group(f"{config.project}-{stack}", [stack], exceptions[stack]) for stack in exceptions]
+    return groups
 
 
 def build(config: DeploymentsConfig) -> None:

@@ -378,17 +378,49 @@ def test_auto_remediation_defaults_to_off():
     assert drift["budget"].inputs["autoRemediate"] is False
 
 
+def reviewed_exceptions() -> dict[str, dict]:
+    """policy/<stack>.json of the environment stacks: their reviewed policy config."""
+    return {path.stem: json.loads(path.read_text()) for path in (ROOT / "policy").glob("*.json")
+            if path.stem in stack_files()}
+
+
 def test_the_policy_pack_is_published_and_enforced_on_every_stack(example_run):
     [pack] = example_run.of_type("pulumiservice:index:PolicyPack")
-    [group] = example_run.of_type("pulumiservice:index:PolicyGroup")
+    groups = example_run.of_type("pulumiservice:index:PolicyGroup")
     assert pack.inputs["sourcePath"] == "../policy"
     assert (DEPLOYMENTS / pack.inputs["sourcePath"]).resolve() == ROOT / "policy"
-    assert group.inputs["entityType"] == "stacks"
-    assert group.inputs["mode"] == "preventative"
-    assert group.inputs["policyPacks"] == [{"name": pack.inputs["name"], "versionTag": pack.inputs["versionTag"]}]
-    assert pack.urn in group.dependencies
-    assert {(s["name"], s["routingProject"]) for s in group.inputs["stacks"]} == {
-        (stack, "sovereign-cloud") for stack in stack_files()}
+    enforced = Counter()
+    for group in groups:
+        assert group.inputs["entityType"] == "stacks"
+        assert group.inputs["mode"] == "preventative"
+        assert pack.urn in group.dependencies
+        [reference] = group.inputs["policyPacks"]
+        assert (reference["name"], reference["versionTag"]) == (pack.inputs["name"], pack.inputs["versionTag"])
+        enforced.update((s["name"], s["routingProject"]) for s in group.inputs["stacks"])
+    # Every stack in exactly one group: a stack in the plain group too would
+    # still be refused what its exception allows.
+    assert enforced == Counter({(stack, "sovereign-cloud"): 1 for stack in stack_files()})
+
+
+def test_a_stack_with_a_reviewed_exception_gets_it_and_no_other_stack_does(example_run):
+    exceptions = reviewed_exceptions()
+    assert {"prod", "staging-us"} <= set(exceptions)
+    by_group = {g.inputs["name"]: g for g in example_run.of_type("pulumiservice:index:PolicyGroup")}
+    plain = by_group.pop("sovereign-cloud-stacks")
+    assert "config" not in plain.inputs["policyPacks"][0]
+    assert not {s["name"] for s in plain.inputs["stacks"]} & set(exceptions)
+    assert {name: ([s["name"] for s in g.inputs["stacks"]], g.inputs["policyPacks"][0]["config"])
+            for name, g in by_group.items()} == {
+        f"sovereign-cloud-{stack}": ([stack], config) for stack, config in exceptions.items()}
+
+
+def test_the_workflow_previews_each_stack_with_its_own_exception_only():
+    job = load_workflow()["jobs"]["preview"]
+    includes = {entry["stack"]: entry for entry in job["strategy"]["matrix"].get("include", [])}
+    assert {stack: entry.get("policy-config") for stack, entry in includes.items()} == {
+        stack: f"policy/{stack}.json" for stack in reviewed_exceptions()}
+    [(_, preview)] = [(j, s) for j, s in pulumi_command_steps(load_workflow()) if j == "preview"]
+    assert preview["with"]["policyPackConfigs"] == "${{ matrix.policy-config }}"
 
 
 def test_the_published_policy_version_is_the_packs_own():
