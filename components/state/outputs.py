@@ -10,6 +10,8 @@ anything is created (the SDK reports a failed invoke as the program's error).
 
 from __future__ import annotations
 
+import time
+
 import pulumi
 
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
@@ -20,9 +22,23 @@ def this_stack() -> str:
     return f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
 
 
+# The DIY (file) backend's checkpoint, read while the same update writes it,
+# once came back empty under load ("failed to load checkpoint: EOF", seen in
+# CI): a transient read, retried; any other failure is final at once.
+TRANSIENT = "failed to load checkpoint"
+READ_ATTEMPTS = 5
+
+
 def read_stack_outputs(stack: str) -> tuple[dict, set[str]]:
     """(outputs, names of the secret ones) of ``stack`` (``org/project/stack``)."""
-    result = pulumi.runtime.invoke(READ_STACK_OUTPUTS, {"name": stack})
+    for attempt in range(1, READ_ATTEMPTS + 1):
+        try:
+            result = pulumi.runtime.invoke(READ_STACK_OUTPUTS, {"name": stack})
+            break
+        except Exception as err:  # the engine's error, as the SDK raises it
+            if TRANSIENT not in str(err) or attempt == READ_ATTEMPTS:
+                raise
+            time.sleep(0.2 * attempt)
     value = result.value or {}
     return dict(value.get("outputs") or {}), set(value.get("secretOutputNames") or [])
 

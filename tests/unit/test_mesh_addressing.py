@@ -252,3 +252,32 @@ def test_an_unreadable_stack_state_stops_the_program_before_anything_is_created(
         run_spec(onprem_spec(["s1", "s2", "s3"]), cloud=Unreadable())
     assert "backend unreachable" in str(caught.value)
     assert caught.value.registered_resources == []
+
+
+def test_a_transient_checkpoint_read_is_retried_and_any_other_failure_is_not():
+    from stacks.plan.fake_cloud import FakeCloud, InvokeError
+    from tests.stack_runner import run_spec
+
+    class Flaky(FakeCloud):
+        """The DIY backend's checkpoint read empty twice, then as recorded."""
+
+        def __init__(self, error: str, failures: int):
+            super().__init__()
+            self.error, self.failures, self.reads = error, failures, 0
+
+        def call(self, args):
+            if args.token == "pulumi:pulumi:readStackOutputs":
+                self.reads += 1
+                if self.reads <= self.failures:
+                    raise InvokeError(self.error)  # a gRPC status, as the engine answers
+            return super().call(args)
+
+    transient = Flaky("invocation of pulumi:pulumi:readStackOutputs returned an error: failed to load checkpoint: EOF", 2)
+    run = run_spec(onprem_spec(["s1", "s2", "s3"]), cloud=transient)
+    assert transient.reads == 3 and set(run.outputs["meshAddresses"]) >= {"s1", "s2", "s3"}
+
+    final = Flaky("no stack named 'organization/sovereign-cloud/test' found", 1)
+    with pytest.raises(Exception) as caught:
+        run_spec(onprem_spec(["s1", "s2", "s3"]), cloud=final)
+    assert final.reads == 1 and "no stack named" in str(caught.value)
+    assert caught.value.registered_resources == []
