@@ -22,9 +22,10 @@ def this_stack() -> str:
     return f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
 
 
-# The DIY (file) backend's checkpoint, read while the same update writes it,
-# once came back empty under load ("failed to load checkpoint: EOF", seen in
-# CI): a transient read, retried; any other failure is final at once.
+# The DIY (file) backend saves a checkpoint atomically, but rewrites its
+# `.attrs` sidecar in place (gocloud fileblob setAttrs: truncate, then write);
+# a read in between decodes an empty sidecar: "failed to load checkpoint: EOF"
+# (seen in CI under load). That read is retried; any other failure is final.
 TRANSIENT = "failed to load checkpoint"
 READ_ATTEMPTS = 5
 
