@@ -113,6 +113,7 @@ def test_ssh_from_outside_the_source_cidrs_is_filtered_while_the_operator_gets_i
         assert run_script(host.connection(), "hostname")["stdout"] == host.name
     # A cluster member is outside the sources too, but SSH over the mesh stays open.
     assert open_tcp_ports(peer, server.public_ip, (22,)) == set()
+    assert ping_eventually(peer, ips[server.name])  # the first handshake, before a 1 s scan
     assert open_tcp_ports(peer, ips[server.name], (22,)) == {22}
 
 
@@ -125,6 +126,7 @@ def test_the_api_is_open_to_its_sources_on_control_planes_only(lab_factory):
         assert open_from_runner(server.public_ip, 6443)
         assert not open_from_runner(worker.public_ip, 6443)  # not a control plane
         assert open_tcp_ports(lab.outside, server.public_ip, (6443,)) == set()
+        assert ping_eventually(worker, ips[server.name])  # the first handshake, before a 1 s scan
         assert open_tcp_ports(worker, ips[server.name], (6443,)) == {6443}  # the mesh as ever
 
 
@@ -142,6 +144,7 @@ def test_a_spoofed_pod_address_from_outside_gets_no_answer_while_mesh_and_pods_d
     with listening(server, (6443, 10250)):
         assert open_tcp_ports(lab.outside, server.public_ip, (22,), source=spoofed) == {22}  # control
         assert open_tcp_ports(lab.outside, server.public_ip, (6443, 10250), source=spoofed) == set()
+        assert ping_eventually(client, ips[server.name])  # the first handshake, before a 1 s scan
         assert open_tcp_ports(client, ips[server.name], (6443, 10250)) == {6443, 10250}
         # A real pod, behind the CNI's interface, still reaches host services.
         assert pod.run(f"nc -z -w 1 {server.public_ip} 10250", check=False).returncode == 0
