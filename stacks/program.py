@@ -8,8 +8,8 @@ from components.autoscaling.reach import autoscaler_token
 from components.cluster.upgrade.recorded import OUTPUT as DEPLOYED_VERSION_OUTPUT
 from components.cluster.upgrade.recorded import check_version_change
 from components.spec import SpecError, catalog_for, parse_cluster_spec
-from components.topology.history import OUTPUT as MESH_HISTORY_OUTPUT
 from components.state.outputs import previous_outputs
+from components.topology.history import OUTPUT as MESH_HISTORY_OUTPUT
 from components.topology.history import parse_history
 
 from .config import CLUSTER_KEY, ETCD_S3_ACCESS_KEY, ETCD_S3_SECRET_KEY, GITOPS_REPO_SSH_KEY, SSH_PRIVATE_KEY

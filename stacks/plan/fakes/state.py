@@ -51,13 +51,18 @@ def _stacks(cloud) -> dict:
     return cloud._stack_outputs
 
 
+def _recorded(cloud, stack: str) -> tuple[dict, tuple[str, ...]]:
+    """(outputs, secret names) of a stack that exists; an unknown one is an error."""
+    if stack not in _stacks(cloud):
+        raise Exception(f'unknown stack "{stack}"')  # the DIY backend's words (engine 3.274)
+    return _stacks(cloud)[stack]
+
+
 def read_stack_outputs(cloud, args: dict) -> dict:
     """The engine's built-in invoke: a stack it does not know is an error,
     a stack never updated has no outputs."""
     name = args.get("name")
-    if name not in _stacks(cloud):
-        raise Exception(f'unknown stack "{name}"')  # the DIY backend's words (engine 3.274)
-    outputs, secret = _stacks(cloud)[name]
+    outputs, secret = _recorded(cloud, name)
     return {"name": name, "outputs": outputs, "secretOutputNames": list(secret)}
 
 
@@ -73,9 +78,7 @@ def stack_reference(cloud, name: str, inputs: dict, raw: dict):
     from ..fake_cloud import SECRET_SIG, SPECIAL_SIG_KEY  # (fake_cloud imports this package)
 
     stack = inputs.get("name")
-    if stack not in _stacks(cloud):
-        raise Exception(f'unknown stack "{stack}"')  # the DIY backend's words (engine 3.274)
-    outputs, secret = _stacks(cloud)[stack]
+    outputs, secret = _recorded(cloud, stack)
     shown = {k: {SPECIAL_SIG_KEY: SECRET_SIG, "value": v} if k in secret else v for k, v in outputs.items()}
     return stack, {"name": stack, "outputs": shown, "secretOutputNames": sorted(secret)}
 
